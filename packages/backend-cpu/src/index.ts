@@ -1,0 +1,1 @@
+export { CpuBackend, createCpuBackend, type CpuTensor } from './cpu-backend.js';
