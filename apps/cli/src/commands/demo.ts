@@ -1,0 +1,53 @@
+import { fileURLToPath } from 'node:url';
+import { i32 } from '@xlora/core';
+import { startBackend } from '../lib/backend-choice.js';
+import { colorFor, expertNames, leader, legend, meanOverLayers, printable } from '../lib/expert-view.js';
+import { loadFromArgs } from '../lib/load.js';
+
+export const DEMO_DIR = fileURLToPath(new URL('../../../../models/xlora-demo/', import.meta.url));
+export const DEMO_PROMPT = 'The function below adds two numbers.\ndef add(a, b):\n    return a + b\n# 12+30=';
+
+export interface DemoArgs {
+  prompt: string;
+  maxNewTokens: number;
+  backend: string;
+}
+
+/**
+ * The main job: the bundled three-expert model (prose / code / math) reads a mixed prompt and continues it;
+ * every byte is coloured by the expert the classifier weighted most (mean over layers) at that position.
+ */
+export async function demoCommand(args: DemoArgs): Promise<void> {
+  const backend = await startBackend(args.backend);
+  try {
+    const model = await loadFromArgs({ model: `${DEMO_DIR}base`, xlora: `${DEMO_DIR}xlora`, adapterRoot: DEMO_DIR }, backend);
+    const tok = model.parts.tokenizer!;
+    const names = expertNames(model.parts.xloraConfig.adapters);
+    const promptIds = tok.encode(args.prompt);
+    const started = performance.now();
+    model.logger.enable();
+    const result = await model.generate(i32([1, promptIds.length], promptIds), { maxNewTokens: args.maxNewTokens });
+    const seconds = (performance.now() - started) / 1000;
+    const scalings = model.getLatestScalings()!; // [1, P+N-1, L, C]: the scalings at every position but the last
+    const ids = result.tokens[0];
+    const shares = new Array<number>(names.length).fill(0);
+    const colored = ids.slice(0, scalings.shape[1]).map((id, pos) => {
+      const lead = leader(meanOverLayers(scalings, 0, pos));
+      shares[lead]++;
+      const text = tok.decode([id]);
+      return colorFor(lead)(text === '\n' ? '⏎\n' : printable(text));
+    }).join('');
+    const out = [
+      `X-LoRA demo: ${model.numExperts} experts, ${model.numLayers} LoRA layers, backend ${backend.info.name} (${backend.info.device})`,
+      `each byte is coloured by the expert the classifier weighted most when reading it:  ${legend(names)}`,
+      '',
+      colored,
+      '',
+      `prompt ${promptIds.length} bytes, generated ${ids.length - promptIds.length} (greedy) in ${seconds.toFixed(2)} s: ${JSON.stringify(tok.decode(ids.slice(promptIds.length)))}`,
+      `leading expert share: ${names.map((n, i) => colorFor(i)(`${n} ${((100 * shares[i]) / scalings.shape[1]).toFixed(0)}%`)).join('  ')}`,
+    ];
+    process.stdout.write(out.join('\n') + '\n');
+  } finally {
+    backend.dispose();
+  }
+}

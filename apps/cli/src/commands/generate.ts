@@ -1,0 +1,81 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { InputError, i32, type HostTensor } from '@xlora/core';
+import { parseSafetensors } from '@xlora/model';
+import { scalingsLogToJson } from '@xlora/scaling-logger';
+import { startBackend } from '../lib/backend-choice.js';
+import { expertNames, leader, meanOverLayers, weightBars, colorFor, printable, legend } from '../lib/expert-view.js';
+import { loadFromArgs, type ModelArgs } from '../lib/load.js';
+import { fromUser } from '../lib/paths.js';
+
+export interface GenerateArgs extends ModelArgs {
+  inputs?: string;
+  prompt?: string;
+  maxNewTokens: number;
+  out?: string;
+  backend: string;
+  ep?: string;
+  doSample?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  seed?: number;
+  eosTokenId?: number[];
+  showScalings?: boolean;
+  scalingsOut?: string;
+}
+
+/** xlora generate: streams tokens (text when the model has a tokenizer), optionally the experts behind each. */
+export async function generateCommand(args: GenerateArgs): Promise<void> {
+  if (!args.inputs === !args.prompt) throw new InputError('give exactly one of --inputs IN.safetensors or --prompt TEXT');
+  const backend = await startBackend(args.backend, { ep: args.ep });
+  try {
+    const model = await loadFromArgs(args, backend);
+    let inputIds: HostTensor;
+    let attentionMask: HostTensor | undefined;
+    if (args.inputs) {
+      const path = fromUser(args.inputs);
+      const file = parseSafetensors(new Uint8Array(await readFile(path)), path);
+      if (!file.names().includes('input_ids')) throw new InputError(`${path}: no tensor named "input_ids" (expected I32 [batch, seq])`);
+      inputIds = file.getI32('input_ids');
+      if (file.names().includes('attention_mask')) attentionMask = file.getI32('attention_mask');
+    } else {
+      const tok = model.parts.tokenizer;
+      if (!tok) throw new InputError(`--prompt needs a tokenizer.json in ${args.model}; pass token ids with --inputs instead`);
+      const ids = tok.encode(args.prompt!);
+      inputIds = i32([1, ids.length], ids);
+    }
+    const tok = model.parts.tokenizer;
+    const names = expertNames(model.parts.xloraConfig.adapters);
+    const streamText = tok && inputIds.shape[0] === 1;
+    if (args.showScalings) process.stderr.write(`${legend(names)}\n`);
+    if (streamText) process.stdout.write(tok!.decode(Array.from(inputIds.data)));
+    model.logger.clear();
+    if (args.scalingsOut || args.showScalings) model.logger.enable();
+    const generated: number[][] = Array.from({ length: inputIds.shape[0] }, () => []);
+    const result = await model.generate(inputIds, {
+      maxNewTokens: args.maxNewTokens, attentionMask, doSample: args.doSample, temperature: args.temperature,
+      topK: args.topK, topP: args.topP, seed: args.seed, eosTokenIds: args.eosTokenId,
+      onToken: (_step, tokens) => {
+        tokens.forEach((t, b) => generated[b].push(t));
+        const latest = model.logger.latest();
+        if (args.showScalings && latest) {
+          // the scalings that produced this token were computed at the previous last position
+          const weights = meanOverLayers({ dtype: 'f32', shape: latest.shape, data: latest.data }, 0, latest.shape[1] - 1);
+          const text = tok ? printable(tok.decode([tokens[0]])) : String(tokens[0]);
+          process.stderr.write(`${colorFor(leader(weights))(text.padEnd(6))} ${weightBars(weights, names)}\n`);
+        } else if (streamText) {
+          process.stdout.write(tok!.decode([tokens[0]]));
+        } else {
+          process.stdout.write(`${tokens.join(' ')}\n`);
+        }
+      },
+    });
+    if (streamText) process.stdout.write('\n');
+    if (args.out) await writeFile(fromUser(args.out), JSON.stringify({ tokens: result.tokens }));
+    if (args.scalingsOut) {
+      await writeFile(fromUser(args.scalingsOut), scalingsLogToJson(model.logger.getLog(), { experts: names, layers: model.numLayers }));
+    }
+  } finally {
+    backend.dispose();
+  }
+}

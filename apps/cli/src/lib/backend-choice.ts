@@ -1,0 +1,23 @@
+import { InputError, resolveBackend, type Backend } from '@xlora/core';
+
+export const BACKENDS = ['cpu', 'webgpu', 'cuda-onnx'] as const;
+
+/** Imports the chosen backend's register entry (lazily: webgpu and onnxruntime are heavy) and starts it. */
+export async function startBackend(name: string, options: { ep?: string; deviceId?: number; allowFallback?: boolean } = {}): Promise<Backend> {
+  switch (name) {
+    case 'cpu':
+      await import('@xlora/backend-cpu/register');
+      break;
+    case 'webgpu':
+      // @ts-ignore optional package: present in this repo, absent in a cpu-only install
+      await import('@xlora/backend-webgpu/register');
+      break;
+    case 'cuda-onnx':
+      // @ts-ignore optional package
+      await import('@xlora/backend-cuda-onnx/register');
+      break;
+    default:
+      throw new InputError(`--backend must be one of ${BACKENDS.join(', ')}, got "${name}"`);
+  }
+  return resolveBackend([name], options);
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env -S npx tsx
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { demoCommand, DEMO_PROMPT } from './commands/demo.js';
+import { forwardCommand } from './commands/forward.js';
+import { generateCommand } from './commands/generate.js';
+import { inspectCommand } from './commands/inspect.js';
+import { BACKENDS } from './lib/backend-choice.js';
+
+const int = (name: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
+  return n;
+};
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+  return n;
+};
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const backendOption = () => new Option('--backend <name>', 'where to run').choices(BACKENDS).default('cpu');
+const epOption = () => new Option('--ep <provider>', 'ONNX Runtime execution provider for --backend cuda-onnx').choices(['cuda', 'webgpu', 'cpu']);
+
+const program = new Command('xlora')
+  .description('Run HuggingFace PEFT X-LoRA checkpoints (mixtures of LoRA experts) with PEFT\'s numbers')
+  .showHelpAfterError();
+
+const modelOptions = (cmd: Command) => cmd
+  .requiredOption('--model <dir>', 'base model folder (config.json, model.safetensors[, tokenizer.json])')
+  .requiredOption('--xlora <dir>', 'X-LoRA checkpoint folder (adapter_config.json + adapter_model.safetensors)')
+  .option('--adapter-root <dir>', 'folder the checkpoint\'s relative expert paths resolve against (default: the working directory, then the checkpoint\'s folders)')
+  .option('--adapter <key=path>', 'override one expert\'s path, e.g. 0=experts/prose (repeatable)', collect);
+
+modelOptions(program.command('forward').description('one forward pass: logits and scalings (PEFT get_latest_scalings) to a safetensors file'))
+  .requiredOption('--inputs <file>', 'safetensors with input_ids (I32 [B,S]) and optionally attention_mask, position_ids')
+  .requiredOption('--out <file>', 'output safetensors: logits F32 [B,S,V], scalings F32 [B,S,L,C]')
+  .addOption(backendOption())
+  .addOption(epOption())
+  .action((opts) => forwardCommand(opts));
+
+modelOptions(program.command('generate').description('generate tokens (greedy unless --do-sample), streaming them as they come'))
+  .option('--inputs <file>', 'safetensors with input_ids (I32 [B,S]) and optionally attention_mask')
+  .option('--prompt <text>', 'a text prompt (needs tokenizer.json in the base folder)')
+  .requiredOption('--max-new-tokens <n>', 'tokens to generate', int('--max-new-tokens', 0))
+  .option('--out <file>', 'write {"tokens": [[prompt + new ids], …]} like HF generate')
+  .option('--do-sample', 'sample instead of greedy decoding')
+  .option('--temperature <t>', 'sampling temperature', num('--temperature'))
+  .option('--top-k <k>', 'sample among the k most likely tokens', int('--top-k', 0))
+  .option('--top-p <p>', 'nucleus sampling threshold', num('--top-p'))
+  .option('--seed <n>', 'sampling seed', int('--seed', 0))
+  .option('--eos-token-id <id>', 'stop a sequence at this id (repeatable; default: the model\'s generation config)', (v: string, prev: number[] = []) => [...prev, int('--eos-token-id', 0)(v)])
+  .option('--show-scalings', 'print each new token with its experts\' weights (mean over layers)')
+  .option('--scalings-out <file>', 'write the scalings log (JSON, PEFT layout: whole sequence per step)')
+  .addOption(backendOption())
+  .addOption(epOption())
+  .action((opts) => generateCommand(opts));
+
+program.command('inspect').description('show experts, ranks, targets, L, C, the classifier and config')
+  .argument('<xlora-dir>', 'X-LoRA checkpoint folder')
+  .requiredOption('--model <dir>', 'base model folder (needed to number the LoRA layers)')
+  .option('--adapter-root <dir>', 'folder the relative expert paths resolve against')
+  .option('--json', 'machine-readable output')
+  .action((xlora: string, opts) => inspectCommand({ ...opts, xlora }));
+
+program.command('demo').description('the bundled prose/code/math model continues a mixed prompt; bytes coloured by leading expert')
+  .option('--prompt <text>', 'prompt', DEMO_PROMPT)
+  .option('--max-new-tokens <n>', 'bytes to generate', int('--max-new-tokens', 0), 40)
+  .addOption(backendOption())
+  .action((opts) => demoCommand(opts));
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`xlora: error: ${message.split('\n').join('\n  ')}\n`);
+  if (process.env.XLORA_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exitCode = 1;
+});

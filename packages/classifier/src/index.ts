@@ -1,0 +1,2 @@
+export * from './classifier-layout.js';
+export * from './classifier-graph.js';

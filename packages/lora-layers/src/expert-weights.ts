@@ -1,0 +1,19 @@
+import type { HostTensor } from '@xlora/core';
+import type { LoraConfig } from '@xlora/config';
+
+/** One LoRA module of an expert: A [r, in], B [out, r] (PyTorch Linear layout). */
+export interface LoraModuleWeights {
+  a: HostTensor;
+  b: HostTensor;
+  bias?: HostTensor;
+}
+
+/** What the mixture needs of a loaded expert (structural, so any loader can provide it). */
+export interface ExpertWeights {
+  name: string;
+  /** where it came from, for error messages */
+  dir: string;
+  config: LoraConfig;
+  /** module path (e.g. "model.layers.0.self_attn.q_proj") -> weights */
+  modules: ReadonlyMap<string, LoraModuleWeights>;
+}

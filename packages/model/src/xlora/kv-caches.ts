@@ -1,0 +1,66 @@
+import { f32, type Backend, type DeviceTensor, type Feed } from '@xlora/core';
+import type { LlamaConfig } from '@xlora/config';
+import { cacheNames } from '../llama/decoder-graph.js';
+
+/**
+ * The KV caches of every pass a step graph runs (X-LoRA: scaling pass and real pass), kept on the backend
+ * between steps. `feeds()` gives the past caches; `advance()` swaps in the step's present caches.
+ */
+export class KvCaches {
+  private tensors = new Map<string, Feed>();
+  private length = 0;
+
+  constructor(private readonly backend: Backend, private readonly config: LlamaConfig, readonly passes: readonly string[], batch: number) {
+    const empty = f32([batch, config.numKeyValueHeads, 0, config.headDim]);
+    for (const pass of passes) {
+      for (let l = 0; l < config.numHiddenLayers; l++) {
+        const n = cacheNames(pass, l);
+        this.tensors.set(n.pastKey, empty);
+        this.tensors.set(n.pastValue, empty);
+      }
+    }
+  }
+
+  /** tokens held */
+  get pastLength(): number {
+    return this.length;
+  }
+
+  feeds(): Record<string, Feed> {
+    return Object.fromEntries(this.tensors);
+  }
+
+  /** Names of the step outputs to request. */
+  presentNames(): string[] {
+    const names: string[] = [];
+    for (const pass of this.passes) {
+      for (let l = 0; l < this.config.numHiddenLayers; l++) {
+        const n = cacheNames(pass, l);
+        names.push(n.presentKey, n.presentValue);
+      }
+    }
+    return names;
+  }
+
+  advance(outputs: Record<string, DeviceTensor>, newTokens: number): void {
+    for (const pass of this.passes) {
+      for (let l = 0; l < this.config.numHiddenLayers; l++) {
+        const n = cacheNames(pass, l);
+        this.replace(n.pastKey, outputs[n.presentKey]);
+        this.replace(n.pastValue, outputs[n.presentValue]);
+      }
+    }
+    this.length += newTokens;
+  }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) if ('backend' in t) this.backend.release(t);
+    this.tensors.clear();
+  }
+
+  private replace(name: string, next: DeviceTensor): void {
+    const old = this.tensors.get(name);
+    if (old && 'backend' in old && old !== next) this.backend.release(old);
+    this.tensors.set(name, next);
+  }
+}

@@ -1,0 +1,39 @@
+import type { Backend } from '@xlora/core';
+import { loadBaseModel, loadTokenizer, loadXLoraCheckpoint, type FileSource } from '../loading/index.js';
+import { XLoraModel } from './xlora-model.js';
+
+export interface LoadXLoraModelOptions {
+  /** where the files are (nodeFileSource(root), urlFileSource(base), mapFileSource(files)) */
+  source: FileSource;
+  /** base model folder (config.json, model.safetensors[, tokenizer.json]) */
+  baseDir: string;
+  /** X-LoRA checkpoint folder (adapter_config.json + adapter_model.safetensors, or xlora_config.json + xlora_classifier.safetensors) */
+  xloraDir: string;
+  /** folder the checkpoint's relative expert paths resolve against (PEFT: the working directory) */
+  adapterRoot?: string;
+  /** replaces expert paths per adapter key ("0", "1", …) */
+  adapterOverrides?: Record<string, string>;
+  backend: Backend;
+  onProgress?: (loadedBytes: number, totalBytes: number, file: string) => void;
+}
+
+/** Loads a base model, its X-LoRA checkpoint and experts, and prepares them on `backend`. */
+export async function loadXLoraModel(options: LoadXLoraModelOptions): Promise<XLoraModel> {
+  const { source, baseDir, xloraDir, backend } = options;
+  const base = await loadBaseModel(source, baseDir, { onProgress: options.onProgress });
+  const ckpt = await loadXLoraCheckpoint(source, xloraDir, { adapterRoot: options.adapterRoot, adapterOverrides: options.adapterOverrides });
+  const tokenizer = await loadTokenizer(source, baseDir);
+  const gen = base.generationConfig;
+  const eos = gen?.eosTokenId ?? base.config.eosTokenId;
+  return new XLoraModel({
+    baseConfig: base.config,
+    baseWeights: base.weights,
+    xloraConfig: ckpt.config,
+    classifierWeights: ckpt.classifier,
+    classifierFile: ckpt.classifierFile,
+    experts: ckpt.experts,
+    tokenizer,
+    eosTokenIds: eos === null || eos === undefined ? [] : Array.isArray(eos) ? eos : [eos],
+    padTokenId: gen?.padTokenId ?? base.config.padTokenId ?? null,
+  }, backend);
+}

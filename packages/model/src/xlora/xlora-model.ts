@@ -1,0 +1,320 @@
+import { InputError, i32, type Backend, type DeviceTensor, type Executable, type HostTensor, type WeightMap } from '@xlora/core';
+import { classifierLayout, CLASSIFIER_PREFIX, validateClassifierWeights, type ClassifierLayout } from '@xlora/classifier';
+import { planWrappedModules, stackedWeightNames, stackExperts, type MixtureKnobs, type StackedModule, type WrappedModule } from '@xlora/lora-layers';
+import { concatAlongSequence, expandLayers, ScalingsLogger, type ScalingsTensor } from '@xlora/scaling-logger';
+import { linearModulesInOrder, linearShape } from '../llama/architecture.js';
+import { arangePositions, inferAttentionMask, onesMask, positionsFromMask } from '../generation/positions.js';
+import { TokenSampler, type SamplingOptions } from '../generation/sampler.js';
+import { KvCaches } from './kv-caches.js';
+import type { XLoraModelParts } from './model-parts.js';
+import { buildStepGraph, stepPasses, type Routing } from './step-graph.js';
+
+/** Which experts produce the logits: X-LoRA routing (default), the plain base model, or one expert as plain LoRA. */
+export type ModelMode = 'xlora' | 'base' | { expert: number };
+
+export interface ForwardOptions {
+  /** i32 [B,S], 1 = token, 0 = padding */
+  attentionMask?: HostTensor;
+  /** i32 [B,S]; default 0..S-1 (as a transformers forward without position_ids) */
+  positionIds?: HostTensor;
+  mode?: ModelMode;
+}
+
+export interface ForwardResult {
+  /** [B,S,V] */
+  logits: HostTensor<'f32'>;
+  /** [B,S,L,C] after the classifier softmax, before top-k (X-LoRA mode only) */
+  scalings?: HostTensor<'f32'>;
+  /** [B,S,H] hidden state the classifier read (X-LoRA mode only) */
+  classifierInput?: HostTensor<'f32'>;
+  /** [B,S,H] final normed hidden state of the pass that produced the logits (HF hidden_states[-1]) */
+  hidden: HostTensor<'f32'>;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  maxNewTokens: number;
+  /** i32 [B,P]; default: inferred from the pad token as transformers does, else all ones */
+  attentionMask?: HostTensor;
+  /** stop a row at these ids (default: the model's eos ids); finished rows continue with the pad id */
+  eosTokenIds?: readonly number[];
+  mode?: ModelMode;
+  /** keep each step's last-position logits [B,V] in the result */
+  returnStepLogits?: boolean;
+  /** called after every step with the new token of each row */
+  onToken?: (step: number, tokens: readonly number[]) => void | Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface GenerateResult {
+  /** [B, P+N] prompt and generated ids, like HF generate */
+  tokens: number[][];
+  /** per step, [B,V] raw logits of the last position */
+  stepLogits?: HostTensor<'f32'>[];
+  /** why generation ended */
+  stopReason: 'max-new-tokens' | 'eos' | 'aborted';
+}
+
+const DTYPE_CHECK = (t: HostTensor | undefined, name: string, batch?: number, seq?: number) => {
+  if (!t) return;
+  if (t.dtype !== 'i32' || t.shape.length !== 2) throw new InputError(`${name} must be an i32 tensor [batch, seq], got ${t.dtype} [${t.shape}]`);
+  if (batch !== undefined && (t.shape[0] !== batch || t.shape[1] !== seq)) {
+    throw new InputError(`${name} has shape [${t.shape}], expected [${batch}, ${seq}] like input_ids`);
+  }
+};
+
+/**
+ * A PEFT X-LoRA model on a backend: the scaling pass, classifier and real pass compiled into one step graph,
+ * two KV caches for generation, PEFT's runtime knobs and scalings log.
+ */
+export class XLoraModel {
+  readonly logger = new ScalingsLogger();
+  readonly wrappedModules: readonly WrappedModule[];
+  readonly numExperts: number;
+  private readonly layout: ClassifierLayout;
+  private readonly weights: Map<string, HostTensor>;
+  private readonly stacked: Map<string, { stacked: StackedModule; layer: number }>;
+  private readonly executables = new Map<string, Executable>();
+  private topK: number | null;
+  private softmaxTopK: boolean;
+  private globalWeight: number;
+  private scalingPassValue: number;
+  private latestScalings: HostTensor<'f32'> | null = null;
+
+  constructor(readonly parts: XLoraModelParts, readonly backend: Backend) {
+    const { baseConfig: cfg, xloraConfig: xc, experts } = parts;
+    if (xc.hiddenSize !== cfg.hiddenSize) {
+      throw new InputError(`adapter_config.json field "hidden_size" is ${xc.hiddenSize} but the base model's hidden_size is ${cfg.hiddenSize}`);
+    }
+    const adapterCount = Object.keys(xc.adapters).length;
+    if (experts.length !== adapterCount) throw new InputError(`adapter_config.json lists ${adapterCount} adapters but ${experts.length} experts were loaded`);
+    this.numExperts = experts.length;
+    this.wrappedModules = planWrappedModules(linearModulesInOrder(cfg), experts);
+    this.layout = classifierLayout(xc, cfg.hiddenSize, this.wrappedModules.length, this.numExperts);
+    validateClassifierWeights(parts.classifierWeights, this.layout, parts.classifierFile ?? 'adapter_model.safetensors');
+
+    this.weights = new Map(parts.baseWeights);
+    for (const [k, t] of parts.classifierWeights) this.weights.set(CLASSIFIER_PREFIX + k, t);
+    this.stacked = new Map();
+    for (const m of this.wrappedModules) {
+      const { inFeatures, outFeatures } = linearShape(cfg, m.modulePath);
+      const stacked = stackExperts(m.modulePath, experts, inFeatures, outFeatures);
+      const names = stackedWeightNames(m.modulePath);
+      this.weights.set(names.a, stacked.a);
+      this.weights.set(names.b, stacked.b);
+      this.stacked.set(m.modulePath, { stacked, layer: m.layer });
+    }
+    this.topK = xc.topKLora;
+    this.softmaxTopK = xc.enableSoftmaxTopk;
+    this.globalWeight = xc.globalScalingWeight;
+    this.scalingPassValue = xc.scalingPassValue ?? 1 / this.numExperts;
+  }
+
+  /** L: number of LoRA-wrapped modules (X-LoRA layers) */
+  get numLayers(): number {
+    return this.wrappedModules.length;
+  }
+
+  get config() {
+    return this.parts.baseConfig;
+  }
+
+  // ---- runtime knobs (PEFT: set_topk_lora, set_global_scaling_weight, set_scaling_pass_value) ----
+  setTopKLora(k: number | null): void {
+    if (k !== null && !(Number.isInteger(k) && k >= 1)) throw new InputError(`setTopKLora: k must be null or an integer >= 1, got ${k}`);
+    this.topK = k;
+    this.invalidate();
+  }
+  getTopKLora(): number | null {
+    return this.topK;
+  }
+  setSoftmaxTopK(on: boolean): void {
+    this.softmaxTopK = on;
+    this.invalidate();
+  }
+  setGlobalScalingWeight(w: number): void {
+    if (!Number.isFinite(w)) throw new InputError(`setGlobalScalingWeight: weight must be a finite number, got ${w}`);
+    this.globalWeight = w;
+    this.invalidate();
+  }
+  getGlobalScalingWeight(): number {
+    return this.globalWeight;
+  }
+  /** null means 1/n, as in PEFT */
+  setScalingPassValue(v: number | null): void {
+    if (v !== null && !Number.isFinite(v)) throw new InputError(`setScalingPassValue: value must be a finite number or null, got ${v}`);
+    this.scalingPassValue = v ?? 1 / this.numExperts;
+    this.invalidate();
+  }
+  getScalingPassValue(): number {
+    return this.scalingPassValue;
+  }
+  /** [B,S,L,C] scalings of the last call (the whole sequence after generate), like get_latest_scalings() */
+  getLatestScalings(): HostTensor<'f32'> | null {
+    return this.latestScalings;
+  }
+
+  /** One full forward pass (no cache), like calling the PEFT model. */
+  async forward(inputIds: HostTensor, options: ForwardOptions = {}): Promise<ForwardResult> {
+    DTYPE_CHECK(inputIds, 'input_ids');
+    const [batch, seq] = inputIds.shape;
+    DTYPE_CHECK(options.attentionMask, 'attention_mask', batch, seq);
+    DTYPE_CHECK(options.positionIds, 'position_ids', batch, seq);
+    const mode = options.mode ?? 'xlora';
+    const caches = new KvCaches(this.backend, this.config, this.passesFor(mode), batch);
+    try {
+      const out = await this.step(mode, 'all', caches, inputIds, options.attentionMask ?? onesMask(batch, seq),
+        options.positionIds ?? arangePositions(batch, seq), mode === 'xlora' ? ['hidden', 'classifier_input'] : ['hidden']);
+      const result: ForwardResult = {
+        logits: (await this.backend.read(out.logits)) as HostTensor<'f32'>,
+        hidden: (await this.backend.read(out.hidden)) as HostTensor<'f32'>,
+      };
+      if (mode === 'xlora') {
+        result.scalings = await this.readScalings(out.scalings);
+        result.classifierInput = (await this.backend.read(out.classifier_input)) as HostTensor<'f32'>;
+        this.latestScalings = result.scalings;
+        this.logger.record(result.scalings);
+      }
+      this.releaseAll(out);
+      return result;
+    } finally {
+      caches.dispose();
+    }
+  }
+
+  /** Greedy or sampled generation with two KV caches (scaling pass, real pass); equals PEFT's full recompute. */
+  async generate(inputIds: HostTensor, options: GenerateOptions): Promise<GenerateResult> {
+    DTYPE_CHECK(inputIds, 'input_ids');
+    const [batch, promptLen] = inputIds.shape;
+    DTYPE_CHECK(options.attentionMask, 'attention_mask', batch, promptLen);
+    if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens >= 0)) {
+      throw new InputError(`maxNewTokens must be an integer >= 0, got ${options.maxNewTokens}`);
+    }
+    const mode = options.mode ?? 'xlora';
+    const eos = options.eosTokenIds ?? this.parts.eosTokenIds ?? [];
+    const pad = this.parts.padTokenId ?? eos[0] ?? 0;
+    const sampler = new TokenSampler(options);
+    let mask = options.attentionMask ?? inferAttentionMask(inputIds, this.parts.padTokenId, eos);
+    const tokens: number[][] = Array.from({ length: batch }, (_, b) => Array.from(inputIds.data.subarray(b * promptLen, (b + 1) * promptLen)));
+    const nextPosition = Array.from({ length: batch }, (_, b) => tokens[b].filter((_, s) => mask.data[b * promptLen + s] !== 0).length);
+    const finished = new Array<boolean>(batch).fill(false);
+    const stepLogits: HostTensor<'f32'>[] = [];
+    const caches = new KvCaches(this.backend, this.config, this.passesFor(mode), batch);
+    let ids: HostTensor = inputIds;
+    let positions: HostTensor = positionsFromMask(mask);
+    let running: ScalingsTensor | null = null;
+    let stopReason: GenerateResult['stopReason'] = 'max-new-tokens';
+    try {
+      for (let step = 0; step < options.maxNewTokens; step++) {
+        if (options.signal?.aborted) {
+          stopReason = 'aborted';
+          break;
+        }
+        const out = await this.step(mode, 'last', caches, ids, mask, positions, []);
+        const logits = (await this.backend.read(out.logits)) as HostTensor<'f32'>; // [B,1,V]
+        if (mode === 'xlora') {
+          const fresh = await this.readScalings(out.scalings);
+          running = running ? concatAlongSequence(running, fresh) : fresh;
+          this.logger.record(running);
+        }
+        this.releaseAll(out);
+        const vocab = logits.shape[2];
+        if (options.returnStepLogits) stepLogits.push({ dtype: 'f32', shape: [batch, vocab], data: logits.data });
+        const picked = tokens.map((_, b) => (finished[b] ? pad : sampler.pick(logits.data.subarray(b * vocab, (b + 1) * vocab))));
+        picked.forEach((t, b) => {
+          tokens[b].push(t);
+          if (eos.includes(t)) finished[b] = true;
+        });
+        await options.onToken?.(step, picked);
+        ids = i32([batch, 1], picked);
+        positions = i32([batch, 1], nextPosition.map((p, b) => (nextPosition[b] = p + 1) - 1));
+        mask = appendOnes(mask);
+        if (eos.length && finished.every(Boolean)) {
+          stopReason = 'eos';
+          break;
+        }
+      }
+    } finally {
+      caches.dispose();
+    }
+    if (running) this.latestScalings = { dtype: 'f32', shape: running.shape, data: running.data };
+    return { tokens, stepLogits: options.returnStepLogits ? stepLogits : undefined, stopReason };
+  }
+
+  /** Frees compiled graphs (weights stay in host memory; the backend is the caller's). */
+  dispose(): void {
+    this.invalidate();
+  }
+
+  private async step(mode: ModelMode, logits: 'all' | 'last', caches: KvCaches, ids: HostTensor, mask: HostTensor,
+    positions: HostTensor, extra: string[]): Promise<Record<string, DeviceTensor>> {
+    const exe = await this.executable(mode, logits);
+    const wanted = ['logits', ...(mode === 'xlora' ? ['scalings'] : []), ...extra, ...caches.presentNames()];
+    // attention_mask spans past + new tokens
+    const out = await this.backend.run(exe, { input_ids: ids, position_ids: positions, attention_mask: mask, ...caches.feeds() }, { outputs: wanted });
+    caches.advance(out, ids.shape[1]);
+    return out;
+  }
+
+  private async executable(mode: ModelMode, logits: 'all' | 'last'): Promise<Executable> {
+    const key = `${typeof mode === 'string' ? mode : `expert${mode.expert}`}|${logits}`;
+    const known = this.executables.get(key);
+    if (known) return known;
+    const { graph, constants } = buildStepGraph({
+      config: this.config, wrapped: this.stacked, knobs: this.knobs(mode), routing: this.routing(mode), logits,
+    });
+    const weights: WeightMap = constants.size ? new Map([...this.weights, ...constants]) : this.weights;
+    const exe = await this.backend.compile(graph, weights);
+    this.executables.set(key, exe);
+    return exe;
+  }
+
+  private knobs(mode: ModelMode): MixtureKnobs {
+    if (mode === 'xlora') return { topK: this.topK, softmaxTopK: this.softmaxTopK, globalWeight: this.globalWeight, numExperts: this.numExperts };
+    return { topK: null, softmaxTopK: false, globalWeight: 1, numExperts: this.numExperts };
+  }
+
+  private routing(mode: ModelMode): Routing {
+    if (mode === 'xlora') {
+      const xc = this.parts.xloraConfig;
+      return { kind: 'xlora', classifier: this.layout, enableSoftmax: xc.enableSoftmax, softmaxTemperature: xc.softmaxTemperature, scalingPassValue: this.scalingPassValue };
+    }
+    const weights = new Array<number>(this.numExperts).fill(0);
+    if (mode !== 'base') {
+      if (!(Number.isInteger(mode.expert) && mode.expert >= 0 && mode.expert < this.numExperts)) {
+        throw new InputError(`expert ${mode.expert} does not exist (the model has experts 0..${this.numExperts - 1})`);
+      }
+      weights[mode.expert] = 1;
+    }
+    return { kind: 'fixed', weights };
+  }
+
+  private passesFor(mode: ModelMode): string[] {
+    return stepPasses(mode === 'xlora');
+  }
+
+  private async readScalings(t: DeviceTensor): Promise<HostTensor<'f32'>> {
+    const host = (await this.backend.read(t)) as HostTensor<'f32'>;
+    const full = expandLayers(host as ScalingsTensor, this.numLayers);
+    return { dtype: 'f32', shape: full.shape, data: full.data };
+  }
+
+  private releaseAll(out: Record<string, DeviceTensor>): void {
+    for (const [name, t] of Object.entries(out)) if (!name.includes('.present.')) this.backend.release(t);
+  }
+
+  private invalidate(): void {
+    for (const exe of this.executables.values()) exe.dispose();
+    this.executables.clear();
+  }
+}
+
+/** [B,T] mask → [B,T+1] with a 1 appended to every row. */
+function appendOnes(mask: HostTensor): HostTensor<'i32'> {
+  const [batch, len] = mask.shape;
+  const out = i32([batch, len + 1]);
+  for (let b = 0; b < batch; b++) {
+    out.data.set(mask.data.subarray(b * len, (b + 1) * len) as Int32Array, b * (len + 1));
+    out.data[b * (len + 1) + len] = 1;
+  }
+  return out;
+}

@@ -1,0 +1,7 @@
+import { createCpuBackend } from '@xlora/backend-cpu';
+import { generateSuite, xloraForwardSuite } from './xlora-suites.js';
+
+// backend-cpu is the reference every other backend is compared with; here it is compared with PEFT itself.
+const target = { label: 'backend-cpu (reference)', createBackend: createCpuBackend };
+xloraForwardSuite(target);
+generateSuite(target);

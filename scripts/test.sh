@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a fresh Debian 12 (pinned pnpm, Chromium, the Vulkan loader, a software
+# Vulkan driver for WebGPU) and run every package's tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/ensure-pnpm.sh
+if [ -f .ci/setup-webgpu.sh ]; then
+  eval "$(bash .ci/setup-webgpu.sh)"
+fi
+pnpm install --frozen-lockfile --reporter=silent
+pnpm test
