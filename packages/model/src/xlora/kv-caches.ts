@@ -26,14 +26,23 @@ export class KvCaches {
     return this.length;
   }
 
-  feeds(): Record<string, Feed> {
-    return Object.fromEntries(this.tensors);
+  /** Past caches of `passes` (default: all) as feeds. */
+  feeds(passes: readonly string[] = this.passes): Record<string, Feed> {
+    const out: Record<string, Feed> = {};
+    for (const pass of passes) {
+      for (let l = 0; l < this.config.numHiddenLayers; l++) {
+        const n = cacheNames(pass, l);
+        out[n.pastKey] = this.tensors.get(n.pastKey)!;
+        out[n.pastValue] = this.tensors.get(n.pastValue)!;
+      }
+    }
+    return out;
   }
 
   /** Names of the step outputs to request. */
-  presentNames(): string[] {
+  presentNames(passes: readonly string[] = this.passes): string[] {
     const names: string[] = [];
-    for (const pass of this.passes) {
+    for (const pass of passes) {
       for (let l = 0; l < this.config.numHiddenLayers; l++) {
         const n = cacheNames(pass, l);
         names.push(n.presentKey, n.presentValue);
@@ -42,8 +51,12 @@ export class KvCaches {
     return names;
   }
 
-  advance(outputs: Record<string, DeviceTensor>, newTokens: number): void {
-    for (const pass of this.passes) {
+  /**
+   * Takes the step's present caches of `passes`; a pass left out (the scaling pass once scalings are frozen)
+   * keeps its cache as it was and is not used again.
+   */
+  advance(outputs: Record<string, DeviceTensor>, newTokens: number, passes: readonly string[] = this.passes): void {
+    for (const pass of passes) {
       for (let l = 0; l < this.config.numHiddenLayers; l++) {
         const n = cacheNames(pass, l);
         this.replace(n.pastKey, outputs[n.presentKey]);

@@ -9,7 +9,9 @@ export type Routing =
   /** PEFT X-LoRA: scaling pass → classifier → real pass */
   | { kind: 'xlora'; classifier: ClassifierLayout; enableSoftmax: boolean; softmaxTemperature: number; scalingPassValue: number }
   /** constant per-expert weights, no classifier: all zeros = the base model, one-hot = a plain LoRA model */
-  | { kind: 'fixed'; weights: readonly number[] };
+  | { kind: 'fixed'; weights: readonly number[] }
+  /** scalings fed as the input "scalings" [B,1,Lc,C] (frozen per sequence): no scaling pass, no classifier */
+  | { kind: 'given'; scalingLayers: number };
 
 export interface StepGraphSpec {
   config: LlamaConfig;
@@ -69,6 +71,9 @@ export function buildStepGraph(spec: StepGraphSpec): StepGraph {
     g.output('classifier_input', classifierInput);
     g.output('scalings', scalings);
     realLora = { modules: wrapped, knobs, scalings };
+  } else if (routing.kind === 'given') {
+    const scalings = g.input('scalings', 'f32', ['batch', 1, routing.scalingLayers, knobs.numExperts]);
+    realLora = { modules: wrapped, knobs, scalings };
   } else if (routing.weights.some((w) => w !== 0)) {
     realLora = { modules: wrapped, knobs, scalings: constantScalings('xlora.fixed_scalings', routing.weights, g, constants) };
   }
@@ -78,7 +83,7 @@ export function buildStepGraph(spec: StepGraphSpec): StepGraph {
   let headLora = realLora;
   if (spec.logits === 'last') {
     hidden = g.slice(hidden, { axis: 1, start: -1, end: null });
-    if (realLora && routing.kind === 'xlora' && wrapped.has('lm_head')) {
+    if (realLora && realLora.scalings.shape[1] !== 1 && wrapped.has('lm_head')) {
       headLora = { ...realLora, scalings: g.slice(realLora.scalings, { axis: 1, start: -1, end: null }) };
     }
   }

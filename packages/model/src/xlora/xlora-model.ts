@@ -38,6 +38,11 @@ export interface GenerateOptions extends SamplingOptions {
   /** stop a row at these ids (default: the model's eos ids); finished rows continue with the pad id */
   eosTokenIds?: readonly number[];
   mode?: ModelMode;
+  /**
+   * Frozen scalings (off by default: exact PEFT semantics). After this many generated tokens each sequence keeps
+   * the scalings of its last exact step and the scaling pass is skipped: decode costs one pass instead of two.
+   */
+  freezeScalingsAfter?: number;
   /** keep each step's last-position logits [B,V] in the result */
   returnStepLogits?: boolean;
   /** called after every step with the new token of each row */
@@ -198,7 +203,13 @@ export class XLoraModel {
     const nextPosition = Array.from({ length: batch }, (_, b) => tokens[b].filter((_, s) => mask.data[b * promptLen + s] !== 0).length);
     const finished = new Array<boolean>(batch).fill(false);
     const stepLogits: HostTensor<'f32'>[] = [];
+    const freezeAt = options.freezeScalingsAfter;
+    if (freezeAt !== undefined && !(Number.isInteger(freezeAt) && freezeAt >= 1)) {
+      throw new InputError(`freezeScalingsAfter must be an integer >= 1, got ${freezeAt}`);
+    }
+    if (freezeAt !== undefined && mode !== 'xlora') throw new InputError('freezeScalingsAfter only applies to X-LoRA mode');
     const caches = new KvCaches(this.backend, this.config, this.passesFor(mode), batch);
+    let frozen: HostTensor<'f32'> | null = null; // [B,1,Lc,C]
     let ids: HostTensor = inputIds;
     let positions: HostTensor = positionsFromMask(mask);
     let running: ScalingsTensor | null = null;
@@ -209,12 +220,16 @@ export class XLoraModel {
           stopReason = 'aborted';
           break;
         }
-        const out = await this.step(mode, 'last', caches, ids, mask, positions, []);
+        const out = frozen
+          ? await this.step('frozen', 'last', caches, ids, mask, positions, [], { scalings: frozen })
+          : await this.step(mode, 'last', caches, ids, mask, positions, []);
         const logits = (await this.backend.read(out.logits)) as HostTensor<'f32'>; // [B,1,V]
         if (mode === 'xlora') {
-          const fresh = await this.readScalings(out.scalings);
+          const compact = frozen ?? (await this.backend.read(out.scalings)) as HostTensor<'f32'>; // [B,S|1,Lc,C]
+          const fresh = this.expandToSequence(compact, ids.shape[1]);
           running = running ? concatAlongSequence(running, fresh) : fresh;
           this.logger.record(running);
+          if (!frozen && freezeAt !== undefined && step + 1 >= freezeAt) frozen = lastPosition(compact);
         }
         this.releaseAll(out);
         const vocab = logits.shape[2];
@@ -245,18 +260,32 @@ export class XLoraModel {
     this.invalidate();
   }
 
-  private async step(mode: ModelMode, logits: 'all' | 'last', caches: KvCaches, ids: HostTensor, mask: HostTensor,
-    positions: HostTensor, extra: string[]): Promise<Record<string, DeviceTensor>> {
+  private async step(mode: StepMode, logits: 'all' | 'last', caches: KvCaches, ids: HostTensor, mask: HostTensor,
+    positions: HostTensor, extra: string[], extraFeeds: Record<string, HostTensor> = {}): Promise<Record<string, DeviceTensor>> {
     const exe = await this.executable(mode, logits);
-    const wanted = ['logits', ...(mode === 'xlora' ? ['scalings'] : []), ...extra, ...caches.presentNames()];
+    const passes = this.passesFor(mode);
+    const wanted = ['logits', ...(mode === 'xlora' ? ['scalings'] : []), ...extra, ...caches.presentNames(passes)];
     // attention_mask spans past + new tokens
-    const out = await this.backend.run(exe, { input_ids: ids, position_ids: positions, attention_mask: mask, ...caches.feeds() }, { outputs: wanted });
-    caches.advance(out, ids.shape[1]);
+    const feeds = { input_ids: ids, position_ids: positions, attention_mask: mask, ...caches.feeds(passes), ...extraFeeds };
+    const out = await this.backend.run(exe, feeds, { outputs: wanted });
+    caches.advance(out, ids.shape[1], passes);
     return out;
   }
 
-  private async executable(mode: ModelMode, logits: 'all' | 'last'): Promise<Executable> {
-    const key = `${typeof mode === 'string' ? mode : `expert${mode.expert}`}|${logits}`;
+  /** [B,S|1,Lc,C] compact scalings → [B,S,L,C] (frozen steps reuse one row for every new token). */
+  private expandToSequence(compact: HostTensor<'f32'>, seq: number): ScalingsTensor {
+    let t: ScalingsTensor = compact;
+    if (compact.shape[1] !== seq) {
+      const [b, , lc, c] = compact.shape;
+      const data = new Float32Array(b * seq * lc * c);
+      for (let i = 0; i < b; i++) for (let s = 0; s < seq; s++) data.set(compact.data.subarray(i * lc * c, (i + 1) * lc * c), (i * seq + s) * lc * c);
+      t = { shape: [b, seq, lc, c], data };
+    }
+    return expandLayers(t, this.numLayers);
+  }
+
+  private async executable(mode: StepMode, logits: 'all' | 'last'): Promise<Executable> {
+    const key = `${typeof mode === 'string' ? mode : `expert${mode.expert}`}|${logits}`; // e.g. 'xlora|last'
     const known = this.executables.get(key);
     if (known) return known;
     const { graph, constants } = buildStepGraph({
@@ -268,12 +297,13 @@ export class XLoraModel {
     return exe;
   }
 
-  private knobs(mode: ModelMode): MixtureKnobs {
-    if (mode === 'xlora') return { topK: this.topK, softmaxTopK: this.softmaxTopK, globalWeight: this.globalWeight, numExperts: this.numExperts };
+  private knobs(mode: StepMode): MixtureKnobs {
+    if (mode === 'xlora' || mode === 'frozen') return { topK: this.topK, softmaxTopK: this.softmaxTopK, globalWeight: this.globalWeight, numExperts: this.numExperts };
     return { topK: null, softmaxTopK: false, globalWeight: 1, numExperts: this.numExperts };
   }
 
-  private routing(mode: ModelMode): Routing {
+  private routing(mode: StepMode): Routing {
+    if (mode === 'frozen') return { kind: 'given', scalingLayers: this.layout.scalingLayers };
     if (mode === 'xlora') {
       const xc = this.parts.xloraConfig;
       return { kind: 'xlora', classifier: this.layout, enableSoftmax: xc.enableSoftmax, softmaxTemperature: xc.softmaxTemperature, scalingPassValue: this.scalingPassValue };
@@ -288,7 +318,7 @@ export class XLoraModel {
     return { kind: 'fixed', weights };
   }
 
-  private passesFor(mode: ModelMode): string[] {
+  private passesFor(mode: StepMode): string[] {
     return stepPasses(mode === 'xlora');
   }
 
@@ -306,6 +336,17 @@ export class XLoraModel {
     for (const exe of this.executables.values()) exe.dispose();
     this.executables.clear();
   }
+}
+
+/** Step graphs: the user-facing modes plus X-LoRA with frozen scalings. */
+type StepMode = ModelMode | 'frozen';
+
+/** [B,S,Lc,C] → [B,1,Lc,C] at the last position. */
+function lastPosition(t: HostTensor<'f32'>): HostTensor<'f32'> {
+  const [b, s, lc, c] = t.shape;
+  const out = new Float32Array(b * lc * c);
+  for (let i = 0; i < b; i++) out.set(t.data.subarray((i * s + s - 1) * lc * c, (i * s + s) * lc * c), i * lc * c);
+  return { dtype: 'f32', shape: [b, 1, lc, c], data: out };
 }
 
 /** [B,T] mask → [B,T+1] with a 1 appended to every row. */

@@ -1,0 +1,57 @@
+/** One row of the benchmark report. */
+export interface BenchRow {
+  backend: string;
+  device: string;
+  mode: string;
+  promptTokens: number;
+  newTokens: number;
+  loadMs: number;
+  timeToFirstTokenMs: number;
+  prefillTokensPerS: number;
+  decodeTokensPerS: number;
+  decodeMsPerToken: number;
+  peakRssMB: number;
+}
+
+export interface BenchReport {
+  preset: string;
+  model: Record<string, unknown>;
+  machine: { cpus: number; node: string; date: string };
+  rows: BenchRow[];
+  ratios: Record<string, Record<string, number>>;
+}
+
+/** The three target ratios per backend (see issue: decode time per token relative to the base model). */
+export function targetRatios(rows: readonly BenchRow[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const backend of new Set(rows.map((r) => r.backend))) {
+    const ms = (mode: string) => rows.find((r) => r.backend === backend && r.mode === mode)?.decodeMsPerToken;
+    const base = ms('base'), x = ms('xlora'), frozen = ms('xlora-frozen'), recompute = ms('xlora-recompute');
+    out[backend] = {};
+    if (base && x) out[backend]['xlora / base (target <= 2.3)'] = x / base;
+    if (base && frozen) out[backend]['xlora-frozen / base (target <= 1.2)'] = frozen / base;
+    if (x && recompute) out[backend]['xlora-recompute / xlora (target >= 10)'] = recompute / x;
+  }
+  return out;
+}
+
+export function toMarkdown(report: BenchReport): string {
+  const lines = [
+    `# X-LoRA benchmark: preset ${report.preset}`,
+    '',
+    `model: ${JSON.stringify(report.model)}`,
+    `machine: ${report.machine.cpus} CPUs, Node ${report.machine.node}, ${report.machine.date}`,
+    '',
+    '| backend | mode | load ms | TTFT ms | prefill tok/s | decode tok/s | decode ms/token | peak RSS MB |',
+    '|---|---|---|---|---|---|---|---|',
+    ...report.rows.map((r) => `| ${r.backend} | ${r.mode} | ${r.loadMs.toFixed(0)} | ${r.timeToFirstTokenMs.toFixed(1)} | ${r.prefillTokensPerS.toFixed(1)} | ${r.decodeTokensPerS.toFixed(2)} | ${r.decodeMsPerToken.toFixed(2)} | ${r.peakRssMB.toFixed(0)} |`),
+    '',
+    '## Target ratios (decode time per token)',
+    '',
+    '| backend | ratio | value |',
+    '|---|---|---|',
+    ...Object.entries(report.ratios).flatMap(([b, rs]) => Object.entries(rs).map(([k, v]) => `| ${b} | ${k} | ${v.toFixed(2)} |`)),
+    '',
+  ];
+  return lines.join('\n');
+}
