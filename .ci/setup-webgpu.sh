@@ -50,14 +50,15 @@ if [ "$print_only" = 0 ]; then
       log "installing Mesa lavapipe from bookworm-backports into $LVP_DIR"
       src=/etc/apt/sources.list.d/xlora-bookworm-backports.sources
       if [ ! -f "$src" ]; then
-        sed -e 's/^Suites:.*/Suites: bookworm-backports/' /etc/apt/sources.list.d/debian.sources \
-          | awk 'BEGIN{RS="";ORS="\n\n"} /deb.debian.org\/debian$|deb.debian.org\/debian\n/ {print}' > "$src"
-        [ -s "$src" ] || printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$src"
+        # the first stanza of debian.sources (the main archive), with Suites changed to bookworm-backports
+        uri="$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
+        printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+          "${uri:-http://deb.debian.org/debian}" > "$src"
         updated=0
       fi
       [ "$updated" = 1 ] || apt-get update -q
       apt-get install -y -q --no-install-recommends libllvm15
-      tmp="$(mktemp -d)"
+      tmp="$(mktemp -d)"; chmod 0755 "$tmp"
       (cd "$tmp" && apt-get download -q -t bookworm-backports mesa-vulkan-drivers libdrm2 libdrm-amdgpu1)
       mkdir -p "$LVP_DIR"
       for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$LVP_DIR"; done

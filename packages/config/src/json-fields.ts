@@ -90,11 +90,13 @@ export class FieldReader {
     return v;
   }
 
-  nullableNum(key: string, fallback: number | null): number | null {
+  nullableNum(key: string, fallback: number | null, check?: { ok: (n: number) => boolean; expected: string }): number | null {
     const v = this.raw(key);
     if (v === undefined) return fallback;
     if (v === null) return null;
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, 'a finite number or null');
+    if (typeof v !== 'number' || !Number.isFinite(v) || (check && !check.ok(v))) {
+      this.fail(key, `${check?.expected ?? 'a finite number'} or null`);
+    }
     return v;
   }
 

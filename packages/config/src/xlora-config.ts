@@ -1,5 +1,5 @@
 import { InputError } from '@xlora/core';
-import { expectObject, FieldReader, isPlainObject, showValue, sortKeys } from './json-fields.js';
+import { expectObject, FieldReader, isPlainObject, sortKeys } from './json-fields.js';
 import { checkPeftType, readPeftCommon, writePeftCommon, type PeftCommonFields } from './peft-common.js';
 
 /**
@@ -53,7 +53,7 @@ const defaultWarn: Warn = (message) => console.warn(message);
 
 /** Parses and validates an X-LoRA `adapter_config.json` (already JSON-parsed). `file` is used in messages. */
 export function parseXLoraConfig(json: unknown, file: string, warn: Warn = defaultWarn): XLoraConfig {
-  const r = new FieldReader(expectObject(json, file), file);
+  const r: FieldReader = new FieldReader(expectObject(json, file), file);
   checkPeftType(r, 'XLORA');
   const common = readPeftCommon(r);
 
@@ -159,4 +159,3 @@ export function adapterEntries(cfg: Pick<XLoraConfig, 'adapters'>): Array<[key: 
   return Object.entries(cfg.adapters);
 }
 
-export { showValue };

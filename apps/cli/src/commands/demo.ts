@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import pc from 'picocolors';
 import { i32 } from '@xlora/core';
 import { startBackend } from '../lib/backend-choice.js';
 import { colorFor, expertNames, leader, legend, meanOverLayers, printable } from '../lib/expert-view.js';
@@ -31,11 +32,15 @@ export async function demoCommand(args: DemoArgs): Promise<void> {
     const scalings = model.getLatestScalings()!; // [1, P+N-1, L, C]: the scalings at every position but the last
     const ids = result.tokens[0];
     const shares = new Array<number>(names.length).fill(0);
+    // without colours (a pipe, NO_COLOR) each run of bytes with the same leading expert gets a «name» tag
+    let previous = -1;
     const colored = ids.slice(0, scalings.shape[1]).map((id, pos) => {
       const lead = leader(meanOverLayers(scalings, 0, pos));
       shares[lead]++;
       const text = tok.decode([id]);
-      return colorFor(lead)(text === '\n' ? '⏎\n' : printable(text));
+      const tag = !pc.isColorSupported && lead !== previous ? `«${names[lead]}»` : '';
+      previous = lead;
+      return tag + colorFor(lead)(text === '\n' ? '⏎\n' : printable(text));
     }).join('');
     const out = [
       `X-LoRA demo: ${model.numExperts} experts, ${model.numLayers} LoRA layers, backend ${backend.info.name} (${backend.info.device})`,

@@ -33,13 +33,3 @@ export function linearShape(config: LlamaConfig, modulePath: string): { inFeatur
     default: throw new Error(`not a linear module: ${modulePath}`);
   }
 }
-
-/** Whether q/k/v projections carry a bias (Qwen2 always; Llama/Mistral per attention_bias). */
-export function hasQkvBias(config: LlamaConfig): boolean {
-  return config.attentionBias;
-}
-
-/** o_proj has a bias only in Llama/Mistral configs with attention_bias (Qwen2 biases q/k/v only). */
-export function hasOProjBias(config: LlamaConfig): boolean {
-  return config.modelType !== 'qwen2' && config.attentionBias;
-}

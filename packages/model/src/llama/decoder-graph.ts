@@ -1,7 +1,6 @@
 import type { GraphBuilder, Value } from '@xlora/core';
 import type { LlamaConfig } from '@xlora/config';
 import { addXLoraMixture, type MixtureKnobs, type StackedModule } from '@xlora/lora-layers';
-import { hasOProjBias, hasQkvBias } from './architecture.js';
 import { ropeInverseFrequencies } from './rope-frequencies.js';
 
 /** The LoRA experts applied in one pass: stacked modules by path, the scalings value and the knobs. */
@@ -44,7 +43,7 @@ export function buildDecoderPass(
   const headDim = config.headDim;
   const qDim = config.numAttentionHeads * headDim;
   const kvDim = config.numKeyValueHeads * headDim;
-  const invFreq = ropeInverseFrequencies(headDim, config.ropeTheta, config.ropeScaling as Record<string, unknown> | null);
+  const invFreq = ropeInverseFrequencies(headDim, config.ropeTheta, config.ropeScaling);
 
   const linear = (path: string, x: Value, outFeatures: number, withBias = false): Value => {
     const w = g.weight(`${path}.weight`, [outFeatures, x.shape[x.shape.length - 1]]);
@@ -60,7 +59,7 @@ export function buildDecoderPass(
       const p = `model.layers.${i}`;
       x = g.withScope(`layer${i}`, () => {
         const normed = g.rmsNorm(x, g.weight(`${p}.input_layernorm.weight`, [h]), { eps: config.rmsNormEps });
-        const bias = hasQkvBias(config);
+        const bias = config.qkvBias;
         const ropeAttrs = { headDim, invFreq, attentionFactor: 1 };
         const q = g.rope(linear(`${p}.self_attn.q_proj`, normed, qDim, bias), inputs.positionIds, { ...ropeAttrs, numHeads: config.numAttentionHeads });
         const k = g.rope(linear(`${p}.self_attn.k_proj`, normed, kvDim, bias), inputs.positionIds, { ...ropeAttrs, numHeads: config.numKeyValueHeads });
@@ -74,7 +73,7 @@ export function buildDecoderPass(
         }, { presentK: names.presentKey, presentV: names.presentValue });
         g.output(names.presentKey, presentK);
         g.output(names.presentValue, presentV);
-        const afterAttn = g.addT(x, linear(`${p}.self_attn.o_proj`, attn, h, hasOProjBias(config)));
+        const afterAttn = g.addT(x, linear(`${p}.self_attn.o_proj`, attn, h, config.oProjBias));
         const normed2 = g.rmsNorm(afterAttn, g.weight(`${p}.post_attention_layernorm.weight`, [h]), { eps: config.rmsNormEps });
         const gate = linear(`${p}.mlp.gate_proj`, normed2, config.intermediateSize, config.mlpBias);
         const up = linear(`${p}.mlp.up_proj`, normed2, config.intermediateSize, config.mlpBias);

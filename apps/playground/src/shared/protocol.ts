@@ -1,0 +1,62 @@
+/** Messages between the page (main thread) and the model worker. Everything here is structured-cloneable. */
+
+import type { BackendChoice } from './backend-choices.js';
+
+/** Where the model files come from. */
+export type ModelSourceSpec =
+  | { kind: 'url'; baseUrl: string; baseDir: string; xloraDir: string; adapterRoot: string }
+  | { kind: 'files'; files: [path: string, file: Blob][]; baseDir: string; xloraDir: string; adapterRoot: string };
+
+/** PEFT's runtime knobs plus sampling, as the page sends them with every generate request. */
+export interface Knobs {
+  /** null: every expert (PEFT top_k_lora = None) */
+  topK: number | null;
+  softmaxTopK: boolean;
+  globalScalingWeight: number;
+  scalingPassValue: number;
+  /** undefined: exact PEFT semantics (scaling pass on every step) */
+  freezeScalingsAfter?: number;
+  /** 0: greedy (do_sample = False) */
+  temperature: number;
+  seed: number;
+  maxNewTokens: number;
+}
+
+export type Request =
+  | { type: 'load'; id: number; backend: BackendChoice; source: ModelSourceSpec }
+  | { type: 'generate'; id: number; prompt: string; knobs: Knobs }
+  | { type: 'stop' }
+  | { type: 'export-log'; id: number };
+
+export interface BackendInUse {
+  choice: BackendChoice;
+  name: string;
+  device: string;
+}
+
+export interface LoadedModelInfo {
+  experts: string[];
+  /** one name per X-LoRA layer (LoRA-wrapped module path) */
+  layers: string[];
+  layerwise: boolean;
+  summary: string;
+  defaults: Omit<Knobs, 'temperature' | 'seed' | 'maxNewTokens' | 'freezeScalingsAfter'>;
+}
+
+/** New scalings rows [B=1, rows, L, C] for positions start..start+rows-1. */
+export interface ScalingsRows {
+  start: number;
+  shape: [number, number, number, number];
+  data: Float32Array;
+}
+
+export type Response =
+  | { type: 'backend'; backend: BackendInUse; notice?: string }
+  | { type: 'progress'; loaded: number; total: number; file: string }
+  | { type: 'phase'; text: string }
+  | { type: 'loaded'; id: number; model: LoadedModelInfo; seconds: number }
+  | { type: 'prompt'; id: number; ids: number[]; pieces: string[] }
+  | { type: 'token'; id: number; step: number; tokenId: number; piece: string; text: string; scalings?: ScalingsRows }
+  | { type: 'done'; id: number; stopReason: string; newTokens: number; seconds: number; prefillSeconds: number }
+  | { type: 'log'; id: number; json: string; npy: Uint8Array | null }
+  | { type: 'error'; id: number; name: string; message: string };

@@ -1,0 +1,25 @@
+/** Tunables of the ONNX exporter and the ORT session runner, in one place. */
+
+/** ONNX IR version and opsets the exporter targets (ORT 1.30 loads all of them). */
+export const IR_VERSION = 10;
+export const ONNX_OPSET = 21;
+export const MS_OPSET = 1;
+export const MS_DOMAIN = 'com.microsoft';
+
+/**
+ * Protobuf cannot serialise a message of 2 GiB or more. When the initializers add up to more than this many bytes,
+ * the large ones move to external data (a file beside the model, or an in-memory buffer for a session).
+ */
+export const EXTERNAL_DATA_THRESHOLD_BYTES = 2_000_000_000;
+/** Initializers smaller than this stay inside the model even when external data is used. */
+export const EXTERNAL_DATA_MIN_TENSOR_BYTES = 1024;
+/** Offsets of tensors in an external data file are aligned to this (lets ORT memory-map them). */
+export const EXTERNAL_DATA_ALIGN_BYTES = 4096;
+/** One in-memory external data chunk holds at most this many bytes (a Node Buffer is limited to 4 GiB). */
+export const EXTERNAL_DATA_MAX_CHUNK_BYTES = 1 << 30;
+
+/**
+ * Scores of masked keys before the softmax. The lowest finite f32 (not -Infinity), so no EP has to handle inf - inf;
+ * masked probabilities are then set to exactly 0 with a Where, which also zeroes rows with no visible key.
+ */
+export const MASKED_SCORE = -3.4028234663852886e38;

@@ -1,0 +1,104 @@
+import { BackendError } from '@xlora/core';
+import { cudaInstallHint, cudaProviderProblem, ortNodePackageDir } from './cuda-provider.js';
+import type { ExportOptions } from './export/options.js';
+import type { OrtModule, OrtSessionOptions } from './ort-types.js';
+import { probeModel } from './probe.js';
+import { messageOf, OrtBackend } from './session-runner.js';
+
+export type NodeEp = 'cuda' | 'webgpu' | 'cpu';
+
+export interface OnnxBackendOptions {
+  /** execution provider (default 'cuda') */
+  ep?: NodeEp;
+  /** CUDA device ordinal (default 0) */
+  deviceId?: number;
+  /** when the asked EP cannot start, run on the cpu EP instead of throwing (default false) */
+  allowFallback?: boolean;
+  /**
+   * Keep run() outputs on the device (webgpu only: onnxruntime-node 1.30 binds WebGPU buffers, not CUDA memory).
+   * Default true for webgpu.
+   */
+  keepOutputsOnDevice?: boolean;
+  /** exporter choices (contrib ops, rope precision); defaults suit the EP */
+  export?: ExportOptions;
+  /** extra ORT session options (threads, optimisation level, logging) */
+  sessionOptions?: OrtSessionOptions;
+}
+
+/** The backend over onnxruntime-node; `ep` is the EP actually in use, `fallbackReason` says why it is not the one asked. */
+export class OnnxBackend extends OrtBackend {
+  constructor(config: ConstructorParameters<typeof OrtBackend>[0], readonly ep: NodeEp, readonly fallbackReason: string | null) {
+    super(config);
+  }
+}
+
+let ortNode: Promise<OrtModule> | null = null;
+
+/** Loads onnxruntime-node lazily, so importing this package (say, for the exporter) does not load native code. */
+export function loadOrtNode(): Promise<OrtModule> {
+  ortNode ??= import('onnxruntime-node').then((m) => ((m as { default?: unknown }).default ?? m) as unknown as OrtModule);
+  return ortNode;
+}
+
+function epConfig(ep: NodeEp, deviceId: number): OrtSessionOptions['executionProviders'] {
+  if (ep === 'cuda') return [{ name: 'cuda', deviceId }];
+  return [ep];
+}
+
+/** Starts the EP: for cuda, checks the provider libraries first; then creates a one-node session on it. */
+async function probe(ort: OrtModule, ep: NodeEp, deviceId: number, extra: OrtSessionOptions): Promise<void> {
+  if (ep === 'cuda') {
+    const problem = cudaProviderProblem();
+    if (problem) throw new BackendError(`onnxruntime-node ${problem}`);
+  }
+  try {
+    const session = await ort.InferenceSession.create(probeModel(), { ...extra, executionProviders: epConfig(ep, deviceId) });
+    await session.release();
+  } catch (err) {
+    const hint = ep === 'cuda' ? `\n${cudaInstallHint(ortNodePackageDir())}` : '';
+    throw new BackendError(`onnxruntime-node could not start the ${ep} execution provider: ${messageOf(err)}${hint}`, { cause: err });
+  }
+}
+
+/**
+ * The ONNX Runtime backend for Node: every graph becomes an ONNX model in one InferenceSession on `ep`.
+ * Throws a BackendError that says why (and, for CUDA, how to install the provider) when the EP cannot start,
+ * unless `allowFallback` lets it use the cpu EP.
+ */
+export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promise<OnnxBackend> {
+  const asked = options.ep ?? 'cuda';
+  const deviceId = options.deviceId ?? 0;
+  let ort: OrtModule;
+  try {
+    ort = await loadOrtNode();
+  } catch (err) {
+    throw new BackendError(`onnxruntime-node could not be loaded: ${messageOf(err)}`, { cause: err });
+  }
+  const extra: OrtSessionOptions = { logSeverityLevel: 3, ...options.sessionOptions }; // ORT warnings (node placement) are noise here
+  const candidates: NodeEp[] = options.allowFallback && asked !== 'cpu' ? [asked, 'cpu'] : [asked];
+  const failures: string[] = [];
+  for (const ep of candidates) {
+    try {
+      await probe(ort, ep, deviceId, extra);
+    } catch (err) {
+      failures.push(messageOf(err));
+      continue;
+    }
+    const onDevice = ep === 'webgpu' && (options.keepOutputsOnDevice ?? true);
+    const fallbackReason = ep === asked ? null : failures.join('\n');
+    const version = (ort.env as { versions?: { node?: string } } | undefined)?.versions?.node ?? '1.30';
+    return new OnnxBackend({
+      ort,
+      info: {
+        name: 'cuda-onnx',
+        device: `onnxruntime-node ${version} ${ep === 'cuda' ? `cuda:${deviceId}` : ep}${fallbackReason ? ` (fallback: ${asked} could not start)` : ''}`,
+        supportsF16: false,
+      },
+      sessionOptions: { ...extra, executionProviders: epConfig(ep, deviceId) },
+      exportOptions: { ropeAngles: ep === 'webgpu' ? 'f32' : 'f64', ...options.export },
+      outputLocation: onDevice ? 'gpu-buffer' : 'cpu',
+      readback: 'identity-session',
+    }, ep, fallbackReason);
+  }
+  throw new BackendError(failures.length === 1 ? failures[0] : `no execution provider could start:\n  ${failures.join('\n  ')}`);
+}

@@ -1,0 +1,255 @@
+import { BUILTINS, FLAT_WG, grid, memoSpec, paramsStruct, storage, type Field } from './common.js';
+import { flags } from '../flags.js';
+
+/**
+ * y[m, nOff + n] = epilogue(Σ_k x[m, k] · w[n, k])  (x [M,K], w [N,K] row-major: PyTorch's Linear layout)
+ *
+ * Two paths:
+ * - gemv (M <= flags.gemvMaxRows, decode): a workgroup computes `gemvColumns` outputs for all M rows; the threads
+ *   of a column split K (vec4 loads when K % 4 == 0) and a workgroup tree reduction sums them.
+ * - tiled (prefill): register-tiled GEMM, (wgY·tm) x (wgX·tn) outputs per workgroup, K in steps of tk staged in
+ *   workgroup memory; two tile shapes (small M, large M).
+ * Epilogues: none, bias (+ bias[nOff + n]), residual (+ res[m, nOff + n]: the X-LoRA up-projection adding `base`),
+ * xlora (× the token's effective expert scaling, top-k / softmax-over-top-k folded in: the rank-space GEMM).
+ * A weight larger than one storage binding is split by rows of w: one dispatch per chunk, with nOff / outStride.
+ */
+export type MatmulPath = 'gemv' | 'tiled-small' | 'tiled-large';
+export type Epilogue = 'none' | 'bias' | 'residual' | 'xlora';
+
+export interface MatmulVariant {
+  path: MatmulPath;
+  /** K % 4 == 0: vec4 loads */
+  vec: boolean;
+  epilogue: Epilogue;
+  /** xlora epilogue: top-k masking / softmax over the kept experts */
+  topK?: boolean;
+  softmaxTopK?: boolean;
+  /** weight storage type (f16 needs the shader-f16 feature) */
+  wType?: 'f32' | 'f16';
+}
+
+export const MATMUL_FIELDS: readonly Field[] = [
+  ['M', 'u32'], ['N', 'u32'], ['K', 'u32'], ['nOff', 'u32'], ['outStride', 'u32'],
+  // xlora epilogue: token m = b * seq + s; scalings [sb, ss, lc, experts]
+  ['seq', 'u32'], ['sb', 'u32'], ['ss', 'u32'], ['lc', 'u32'], ['layer', 'u32'], ['experts', 'u32'], ['topK', 'u32'], ['gw', 'f32'],
+];
+
+export function matmulPath(rows: number): MatmulPath {
+  if (rows <= flags.gemvMaxRows) return 'gemv';
+  return rows <= flags.tiledSmallMaxRows ? 'tiled-small' : 'tiled-large';
+}
+
+/** Workgroups for one dispatch of `path` over an [M, N] output. */
+export function matmulGrid(path: MatmulPath, m: number, n: number, maxDim: number): [number, number] {
+  if (path === 'gemv') return grid(Math.ceil(n / flags.gemvColumns), maxDim);
+  const t = path === 'tiled-small' ? flags.tiledSmall : flags.tiledLarge;
+  return grid(Math.ceil(m / (t.wgY * t.tm)) * Math.ceil(n / (t.wgX * t.tn)), maxDim);
+}
+
+function epilogueCode(v: MatmulVariant): { bindings: string; fn: string; extra: ('read')[] } {
+  const after = 2;
+  switch (v.epilogue) {
+    case 'none':
+      return { bindings: '', fn: 'fn epi(a: f32, m: u32, n: u32) -> f32 { return a; }', extra: [] };
+    case 'bias':
+      return { bindings: storage(after + 1, 'bias', 'read', 'f32'), fn: 'fn epi(a: f32, m: u32, n: u32) -> f32 { return a + bias[p.nOff + n]; }', extra: ['read'] };
+    case 'residual':
+      return { bindings: storage(after + 1, 'res', 'read', 'f32'), fn: 'fn epi(a: f32, m: u32, n: u32) -> f32 { return a + res[m * p.outStride + p.nOff + n]; }', extra: ['read'] };
+    case 'xlora':
+      return {
+        bindings: storage(after + 1, 'sc', 'read', 'f32') + storage(after + 2, 'rowExpert', 'read', 'i32'),
+        extra: ['read', 'read'],
+        fn: `
+// top-k membership of expert c in the scalings row at so (ties: lower index first, like a stable sort)
+fn kept(so: u32, c: u32) -> bool {
+  let v = sc[so + c];
+  var above = 0u;
+  for (var j = 0u; j < p.experts; j++) {
+    let u = sc[so + j];
+    if (u > v || (u == v && j < c)) { above++; }
+  }
+  return above < p.topK;
+}
+// the scaling of rank row r for token m: after top-k and softmax over the kept non-zero entries, times the global weight
+fn eff_scale(m: u32, r: u32) -> f32 {
+  let e = rowExpert[r];
+  if (e < 0) { return 0.0; }
+  let ue = u32(e);
+  let b = m / p.seq;
+  let s = m - b * p.seq;
+  let so = ((select(b, 0u, p.sb == 1u) * p.ss + select(s, 0u, p.ss == 1u)) * p.lc + p.layer) * p.experts;
+  ${v.topK ? 'if (!kept(so, ue)) { return 0.0; }' : ''}
+  let v = sc[so + ue];
+  ${v.softmaxTopK ? `if (v == 0.0) { return 0.0; }
+  var mx = -3.0e38;
+  for (var c = 0u; c < p.experts; c++) {
+    let u = sc[so + c];
+    if (u != 0.0${v.topK ? ' && kept(so, c)' : ''}) { mx = max(mx, u); }
+  }
+  var sum = 0.0;
+  for (var c = 0u; c < p.experts; c++) {
+    let u = sc[so + c];
+    if (u != 0.0${v.topK ? ' && kept(so, c)' : ''}) { sum += exp(u - mx); }
+  }
+  return exp(v - mx) / sum * p.gw;` : 'return v * p.gw;'}
+}
+fn epi(a: f32, m: u32, n: u32) -> f32 { return a * eff_scale(m, n); }`,
+      };
+  }
+}
+
+function key(v: MatmulVariant): string {
+  const t = v.path === 'gemv' ? `${flags.gemvColumns}x${flags.gemvThreadsPerColumn}x${flags.gemvMaxRows}`
+    : JSON.stringify(v.path === 'tiled-small' ? flags.tiledSmall : flags.tiledLarge);
+  return `matmul|${v.path}|${t}|${v.vec ? 'v4' : 's'}|${v.epilogue}|${v.topK ? 'k' : ''}${v.softmaxTopK ? 's' : ''}|${v.wType ?? 'f32'}`;
+}
+
+export function matmulKernel(v: MatmulVariant) {
+  return memoSpec(key(v), () => {
+    const epi = epilogueCode(v);
+    const wt = v.wType ?? 'f32';
+    const xType = v.vec ? 'vec4f' : 'f32';
+    const wType = v.vec ? `vec4<${wt}>` : wt;
+    const outBinding = 3 + epi.extra.length;
+    const head = `${wt === 'f16' ? 'enable f16;\n' : ''}${paramsStruct(MATMUL_FIELDS)}${storage(1, 'x', 'read', xType)}${storage(2, 'w', 'read', wType)}${epi.bindings}${storage(outBinding, 'y', 'write', 'f32')}
+${epi.fn}
+`;
+    const body = v.path === 'gemv' ? gemvBody(v) : tiledBody(v, v.path === 'tiled-small' ? flags.tiledSmall : flags.tiledLarge);
+    return { name: `matmul-${v.path}${v.epilogue === 'none' ? '' : '-' + v.epilogue}`, storage: ['read', 'read', ...epi.extra, 'write'], code: head + body };
+  });
+}
+
+function gemvBody(v: MatmulVariant): string {
+  const cols = flags.gemvColumns, tpc = flags.gemvThreadsPerColumn, rows = flags.gemvMaxRows;
+  if ((tpc & (tpc - 1)) !== 0) throw new Error('flags.gemvThreadsPerColumn must be a power of two');
+  const wg = cols * tpc;
+  const load = v.vec
+    ? `  let K4 = p.K / 4u;
+    let wr = n * K4;
+    for (var k = t; k < K4; k += TPC) {
+      let wv = vec4f(w[wr + k]);
+      for (var r = 0u; r < MAXR; r++) { if (r < p.M) { acc[r] += dot(wv, x[r * K4 + k]); } }
+    }`
+    : `  let wr = n * p.K;
+    for (var k = t; k < p.K; k += TPC) {
+      let wv = f32(w[wr + k]);
+      for (var r = 0u; r < MAXR; r++) { if (r < p.M) { acc[r] += wv * x[r * p.K + k]; } }
+    }`;
+  return `const COLS = ${cols}u;
+const TPC = ${tpc}u;
+const WG = ${wg}u;
+const MAXR = ${rows}u;
+var<workgroup> red: array<f32, ${wg * rows}>;
+@compute @workgroup_size(${wg})
+fn main(${BUILTINS}) {
+  ${FLAT_WG}
+  if (wg * COLS >= p.N) { return; }
+  let c = li / TPC;
+  let t = li % TPC;
+  let n = wg * COLS + c;
+  var acc: array<f32, MAXR>;
+  if (n < p.N) {
+  ${load}
+  }
+  for (var r = 0u; r < MAXR; r++) { red[r * WG + li] = acc[r]; }
+  workgroupBarrier();
+  for (var s = TPC / 2u; s > 0u; s >>= 1u) {
+    if (t < s) {
+      for (var r = 0u; r < MAXR; r++) { red[r * WG + li] += red[r * WG + li + s]; }
+    }
+    workgroupBarrier();
+  }
+  if (t == 0u && n < p.N) {
+    for (var r = 0u; r < MAXR; r++) {
+      if (r < p.M) { y[r * p.outStride + p.nOff + n] = epi(red[r * WG + li], r, n); }
+    }
+  }
+}
+`;
+}
+
+function tiledBody(v: MatmulVariant, t: { wgX: number; wgY: number; tm: number; tn: number; tk: number }): string {
+  const { wgX, wgY, tm, tn, tk } = t;
+  if (tk % 4 !== 0) throw new Error('matmul tile tk must be a multiple of 4');
+  const nt = wgX * wgY, bm = wgY * tm, bn = wgX * tn;
+  const loads = v.vec
+    ? `    for (var l = li; l < BM * TK / 4u; l += NT) {
+      let row = l / (TK / 4u);
+      let kq = (l % (TK / 4u)) * 4u;
+      let gm = m0 + row;
+      let gk = k0 + kq;
+      var a = vec4f(0.0);
+      if (gm < p.M && gk < p.K) { a = x[(gm * p.K + gk) / 4u]; }
+      xs[kq * BM + row] = a.x; xs[(kq + 1u) * BM + row] = a.y; xs[(kq + 2u) * BM + row] = a.z; xs[(kq + 3u) * BM + row] = a.w;
+    }
+    for (var l = li; l < BN * TK / 4u; l += NT) {
+      let row = l / (TK / 4u);
+      let kq = (l % (TK / 4u)) * 4u;
+      let gn = n0 + row;
+      let gk = k0 + kq;
+      var b = vec4f(0.0);
+      if (gn < p.N && gk < p.K) { b = vec4f(w[(gn * p.K + gk) / 4u]); }
+      ws[kq * BN + row] = b.x; ws[(kq + 1u) * BN + row] = b.y; ws[(kq + 2u) * BN + row] = b.z; ws[(kq + 3u) * BN + row] = b.w;
+    }`
+    : `    for (var l = li; l < BM * TK; l += NT) {
+      let row = l / TK;
+      let kk = l % TK;
+      let gm = m0 + row;
+      let gk = k0 + kk;
+      var a = 0.0;
+      if (gm < p.M && gk < p.K) { a = x[gm * p.K + gk]; }
+      xs[kk * BM + row] = a;
+    }
+    for (var l = li; l < BN * TK; l += NT) {
+      let row = l / TK;
+      let kk = l % TK;
+      let gn = n0 + row;
+      let gk = k0 + kk;
+      var b = 0.0;
+      if (gn < p.N && gk < p.K) { b = f32(w[gn * p.K + gk]); }
+      ws[kk * BN + row] = b;
+    }`;
+  return `const WGX = ${wgX}u;
+const TM = ${tm}u;
+const TN = ${tn}u;
+const TK = ${tk}u;
+const BM = ${bm}u;
+const BN = ${bn}u;
+const NT = ${nt}u;
+var<workgroup> xs: array<f32, ${tk * bm}>;
+var<workgroup> ws: array<f32, ${tk * bn}>;
+@compute @workgroup_size(${nt})
+fn main(${BUILTINS}) {
+  ${FLAT_WG}
+  let tilesN = (p.N + BN - 1u) / BN;
+  let tilesM = (p.M + BM - 1u) / BM;
+  if (wg >= tilesN * tilesM) { return; }
+  let m0 = (wg / tilesN) * BM;
+  let n0 = (wg % tilesN) * BN;
+  let tx = li % WGX;
+  let ty = li / WGX;
+  var acc: array<f32, ${tm * tn}>;
+  for (var k0 = 0u; k0 < p.K; k0 += TK) {
+${loads}
+    workgroupBarrier();
+    for (var kk = 0u; kk < TK; kk++) {
+      var a: array<f32, ${tm}>;
+      var b: array<f32, ${tn}>;
+      for (var i = 0u; i < TM; i++) { a[i] = xs[kk * BM + ty * TM + i]; }
+      for (var j = 0u; j < TN; j++) { b[j] = ws[kk * BN + tx * TN + j]; }
+      for (var i = 0u; i < TM; i++) {
+        for (var j = 0u; j < TN; j++) { acc[i * TN + j] += a[i] * b[j]; }
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < TM; i++) {
+    let m = m0 + ty * TM + i;
+    for (var j = 0u; j < TN; j++) {
+      let n = n0 + tx * TN + j;
+      if (m < p.M && n < p.N) { y[m * p.outStride + p.nOff + n] = epi(acc[i * TN + j], m, n); }
+    }
+  }
+}
+`;
+}

@@ -1,0 +1,25 @@
+import { matmulKernel, matmulPath, type MatmulVariant } from './matmul.js';
+
+/**
+ * The fused X-LoRA mixture, two dispatches for any number of experts:
+ *   1. mid[m, r] = (Â x)[m, r] · s_eff(m, expert(r)) · g   — matmul with the `xlora` epilogue: the top-k mask and
+ *      the softmax over the kept experts are evaluated per token inside the epilogue (no extra pass);
+ *   2. y[m, j] = base[m, j] + Σ_r B̂[j, r] mid[m, r]        — matmul with the `residual` epilogue.
+ * Rank rows map to experts through a small i32 table (-1: no expert), built once per node.
+ */
+export function mixtureDownKernel(rows: number, din: number, topK: boolean, softmaxTopK: boolean, wType: 'f32' | 'f16' = 'f32') {
+  const v: MatmulVariant = { path: matmulPath(rows), vec: din % 4 === 0, epilogue: 'xlora', topK, softmaxTopK, wType };
+  return { variant: v, spec: matmulKernel(v) };
+}
+
+export function mixtureUpKernel(rows: number, rank: number, wType: 'f32' | 'f16' = 'f32') {
+  const v: MatmulVariant = { path: matmulPath(rows), vec: rank % 4 === 0, epilogue: 'residual', wType };
+  return { variant: v, spec: matmulKernel(v) };
+}
+
+/** rank row -> expert index (-1 where no segment covers the row) */
+export function rowExpertTable(rank: number, segments: readonly { expert: number; offset: number; rank: number }[]): Int32Array {
+  const t = new Int32Array(Math.max(rank, 1)).fill(-1);
+  for (const s of segments) for (let r = s.offset; r < s.offset + s.rank; r++) t[r] = s.expert;
+  return t;
+}

@@ -1,0 +1,23 @@
+import { InputError } from '@xlora/core';
+import type { FileSource } from './file-source.js';
+
+/** Reads and parses a JSON file; a missing file or bad JSON is an InputError naming the file. */
+export async function readJsonFile(src: FileSource, path: string): Promise<unknown> {
+  const bytes = await src.read(path);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new InputError(`${src.describe(path)}: not valid UTF-8 text`);
+  }
+  try {
+    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  } catch (err) {
+    throw new InputError(`${src.describe(path)}: not valid JSON (${(err as Error).message})`);
+  }
+}
+
+/** Like readJsonFile, but resolves to undefined when the file does not exist. */
+export async function readOptionalJsonFile(src: FileSource, path: string): Promise<unknown> {
+  return (await src.exists(path)) ? readJsonFile(src, path) : undefined;
+}
