@@ -25,7 +25,11 @@ export function urlFileSource(baseUrl: string, fetchImpl: Fetch = (...args) => g
     async exists(path) {
       try {
         const res = await fetchImpl(url(path), { method: 'HEAD' });
-        return res.ok;
+        if (res.status !== 405 && res.status !== 501) return res.ok;
+        // Servers without HEAD: ask for one byte instead.
+        const probe = await fetchImpl(url(path), { headers: { Range: 'bytes=0-0' } });
+        await probe.body?.cancel();
+        return probe.ok;
       } catch {
         return false;
       }

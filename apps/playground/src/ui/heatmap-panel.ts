@@ -1,0 +1,81 @@
+import { printableToken, renderScalingsHeatmapSvg, scalingsMatrix } from '@xlora/scaling-logger';
+import { saveBlob, svgToPng } from '../lib/download.js';
+import type { ScalingsStore } from '../lib/scalings-store.js';
+import { byId, h } from './dom.js';
+
+/** Live tokens × experts heatmap with a layer selector, hover readout and SVG / PNG export. */
+export class HeatmapPanel {
+  private readonly container = byId('heatmap');
+  private readonly layerSelect = byId<HTMLSelectElement>('layer-select');
+  private readonly readout = byId('hover-readout');
+  private experts: string[] = [];
+  private pending = false;
+
+  constructor(private readonly store: ScalingsStore, onExportLog: (what: 'json' | 'npy') => void) {
+    this.layerSelect.addEventListener('change', () => this.render());
+    this.container.addEventListener('mouseover', (ev) => this.hover(ev.target as Element));
+    byId('export-svg').addEventListener('click', () => saveBlob('xlora-heatmap.svg', new Blob([this.svg()], { type: 'image/svg+xml' })));
+    byId('export-png').addEventListener('click', () => void svgToPng(this.svg()).then((png) => saveBlob('xlora-heatmap.png', png)));
+    byId('export-json').addEventListener('click', () => onExportLog('json'));
+    byId('export-npy').addEventListener('click', () => onExportLog('npy'));
+  }
+
+  /** A new model: its expert names and one layer option per LoRA-wrapped module (when the scalings are layerwise). */
+  useModel(experts: string[], layers: string[], layerwise: boolean): void {
+    this.experts = experts;
+    this.layerSelect.replaceChildren(h('option', { value: 'mean' }, layerwise ? `mean over ${layers.length} layers` : 'all layers (shared scalings)'));
+    if (layerwise) layers.forEach((name, i) => this.layerSelect.append(h('option', { value: String(i) }, `${i}: ${name}`)));
+    this.layerSelect.disabled = !layerwise;
+    this.container.replaceChildren();
+  }
+
+  get layer(): number | 'mean' {
+    return this.layerSelect.value === 'mean' ? 'mean' : Number(this.layerSelect.value);
+  }
+
+  /** Redraws on the next frame (tokens can arrive faster than the screen refreshes). */
+  scheduleRender(): void {
+    if (this.pending) return;
+    this.pending = true;
+    requestAnimationFrame(() => {
+      this.pending = false;
+      this.render();
+    });
+  }
+
+  enableExports(on: boolean): void {
+    for (const id of ['export-json', 'export-npy', 'export-svg', 'export-png']) byId<HTMLButtonElement>(id).disabled = !on;
+  }
+
+  svg(): string {
+    return renderScalingsHeatmapSvg(this.store.tensor(), {
+      layer: this.layer,
+      tokens: this.store.pieces,
+      experts: this.experts,
+      cellSize: 15,
+      promptLength: this.store.promptLength,
+      title: 'X-LoRA scalings per token',
+    });
+  }
+
+  render(): void {
+    if (this.store.numRows === 0) {
+      this.container.replaceChildren();
+      return;
+    }
+    const atBottom = this.container.scrollTop + this.container.clientHeight >= this.container.scrollHeight - 24;
+    this.container.innerHTML = this.svg();
+    if (atBottom) this.container.scrollTop = this.container.scrollHeight;
+  }
+
+  private hover(target: Element): void {
+    const cell = target.closest('.cell') as SVGElement | null;
+    if (!cell) return;
+    const row = Number(cell.dataset.row);
+    const m = scalingsMatrix(this.store.tensor(), 0, this.layer);
+    const values = this.experts.map((name, e) => `${name} ${m.values[row * m.cols + e].toFixed(4)}`).join(' · ');
+    const where = row < this.store.promptLength ? 'prompt' : 'generated';
+    const layer = this.layer === 'mean' ? 'mean over layers' : this.layerSelect.selectedOptions[0]?.textContent;
+    this.readout.textContent = `position ${row} (${where}) “${printableToken(this.store.pieces[row] ?? '')}” → ${values}  [${layer}]`;
+  }
+}
