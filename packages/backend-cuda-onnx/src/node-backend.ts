@@ -49,7 +49,7 @@ function epConfig(ep: NodeEp, deviceId: number): OrtSessionOptions['executionPro
 async function probe(ort: OrtModule, ep: NodeEp, deviceId: number, extra: OrtSessionOptions): Promise<void> {
   if (ep === 'cuda') {
     const problem = cudaProviderProblem();
-    if (problem) throw new BackendError(`onnxruntime-node ${problem}`);
+    if (problem) throw new BackendError(`onnxruntime-node: ${problem}`);
   }
   try {
     const session = await ort.InferenceSession.create(probeModel(), { ...extra, executionProviders: epConfig(ep, deviceId) });

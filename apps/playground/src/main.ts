@@ -1,0 +1,127 @@
+import { saveBlob } from './lib/download.js';
+import { ScalingsStore } from './lib/scalings-store.js';
+import { WorkerClient } from './lib/worker-client.js';
+import type { LoadedModelInfo, Response } from './shared/protocol.js';
+import { byId } from './ui/dom.js';
+import { GeneratePanel } from './ui/generate-panel.js';
+import { HeatmapPanel } from './ui/heatmap-panel.js';
+import { KnobsPanel } from './ui/knobs-panel.js';
+import { clearError, showError, showNotice } from './ui/messages.js';
+import { ModelPanel } from './ui/model-panel.js';
+import { renderShares } from './ui/shares-view.js';
+
+type State = 'idle' | 'loading' | 'ready' | 'generating';
+
+const client = new WorkerClient();
+const store = new ScalingsStore();
+let state: State = 'idle';
+let model: LoadedModelInfo | null = null;
+let exportWhat: 'json' | 'npy' = 'json';
+
+const modelPanel = new ModelPanel(load);
+const knobs = new KnobsPanel();
+const gen = new GeneratePanel(generate, () => client.send({ type: 'stop' }));
+const heatmap = new HeatmapPanel(store, (what) => {
+  exportWhat = what;
+  client.send({ type: 'export-log' });
+});
+
+function setState(next: State): void {
+  state = next;
+  document.body.dataset.state = next; // tests and styles key on it
+  modelPanel.setBusy(next === 'loading' || next === 'generating');
+  gen.setState(next === 'ready' || next === 'generating', next === 'generating');
+  heatmap.enableExports(next === 'ready' && store.numRows > 0);
+}
+
+function load(): void {
+  clearError();
+  let source;
+  try {
+    source = modelPanel.sourceSpec();
+  } catch (err) {
+    showError('Error', (err as Error).message);
+    return;
+  }
+  model = null;
+  showNotice(undefined);
+  byId('model-summary').textContent = '';
+  setState('loading');
+  client.send({ type: 'load', backend: modelPanel.backend, source });
+}
+
+function generate(): void {
+  if (state !== 'ready') return;
+  clearError();
+  setState('generating');
+  client.send({ type: 'generate', prompt: gen.prompt.value, knobs: knobs.read() });
+}
+
+function onMessage(msg: Response): void {
+  switch (msg.type) {
+    case 'backend':
+      byId('device-chip').textContent = `${msg.backend.name} · ${msg.backend.device}`;
+      byId('device-chip').dataset.backend = msg.backend.name;
+      showNotice(msg.notice);
+      break;
+    case 'phase':
+      modelPanel.showPhase(msg.text);
+      break;
+    case 'progress':
+      modelPanel.showProgress(msg.loaded, msg.total, msg.file);
+      break;
+    case 'loaded':
+      model = msg.model;
+      knobs.useModel(model);
+      heatmap.useModel(model.experts, model.layers, model.layerwise);
+      modelPanel.finishProgress(`loaded in ${msg.seconds.toFixed(1)} s`);
+      byId('model-summary').textContent = model.summary;
+      setState('ready');
+      break;
+    case 'prompt':
+      store.reset(msg.pieces);
+      gen.start(gen.prompt.value);
+      renderShares(store, model?.experts ?? []);
+      heatmap.render();
+      break;
+    case 'token': {
+      if (msg.scalings) store.addRows(msg.scalings);
+      store.addToken(msg.piece);
+      const leader = store.leaderForGenerated(msg.step);
+      const experts = model?.experts ?? [];
+      gen.addToken(msg.piece, leader, experts[leader] ?? `expert ${leader}`, store.meanAt(store.promptLength - 1 + msg.step)[leader] ?? 0);
+      gen.showStatus(`generating… ${msg.step + 1} token${msg.step ? 's' : ''}`);
+      renderShares(store, experts);
+      heatmap.scheduleRender();
+      break;
+    }
+    case 'done': {
+      const decode = msg.seconds - msg.prefillSeconds;
+      const rate = msg.newTokens > 1 && decode > 0 ? `, ${((msg.newTokens - 1) / decode).toFixed(1)} tokens/s after the prompt` : '';
+      const why = msg.stopReason === 'aborted' ? ' — stopped' : msg.stopReason === 'eos' ? ' — end of text' : '';
+      gen.showStatus(`${msg.newTokens} tokens in ${msg.seconds.toFixed(2)} s (prompt ${msg.prefillSeconds.toFixed(2)} s${rate})${why}`);
+      setState('ready');
+      heatmap.render();
+      break;
+    }
+    case 'log':
+      if (exportWhat === 'json') saveBlob('xlora-scalings-log.json', new Blob([msg.json], { type: 'application/json' }));
+      else if (msg.npy) saveBlob('xlora-scalings.npy', new Blob([msg.npy as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+      break;
+    case 'error':
+      showError(msg.name, msg.message);
+      if (state === 'loading') {
+        modelPanel.finishProgress('loading failed');
+        byId('device-chip').textContent = 'no model loaded';
+        setState('idle');
+      } else if (state === 'generating') {
+        gen.showStatus('failed');
+        setState(model ? 'ready' : 'idle');
+      }
+      break;
+  }
+}
+
+client.onMessage(onMessage);
+setState('idle');
+if (new URLSearchParams(location.search).get('autoload') !== '0') load();
