@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     for (const mode of run.modes) {
       const newTokens = mode === 'xlora-recompute' ? run.recomputeTokens : run.newTokens;
       log(`[${entry.label}] ${mode}: warm-up`);
-      await timeMode(model, mode, prompt, 2); // compiles the graphs, warms caches
+      await timeMode(model, mode, prompt, 12); // compiles the graphs, lets the JIT settle
       log(`[${entry.label}] ${mode}: ${run.promptTokens}-token prompt + ${newTokens} new tokens`);
       const t = await timeMode(model, mode, prompt, newTokens);
       const row: BenchRow = {

@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { demoCommand, DEMO_PROMPT } from './commands/demo.js';
 import { forwardCommand } from './commands/forward.js';
 import { generateCommand } from './commands/generate.js';
+import { heatmapCommand } from './commands/heatmap.js';
 import { inspectCommand } from './commands/inspect.js';
 import { BACKENDS } from './lib/backend-choice.js';
 
@@ -60,6 +61,14 @@ program.command('inspect').description('show experts, ranks, targets, L, C, the 
   .option('--adapter-root <dir>', 'folder the relative expert paths resolve against')
   .option('--json', 'machine-readable output')
   .action((xlora: string, opts) => inspectCommand({ ...opts, xlora }));
+
+program.command('heatmap').description('render a scalings log (generate --scalings-out) as an SVG heatmap, tokens × experts')
+  .argument('<log>', 'scalings log JSON')
+  .requiredOption('--out <file>', 'SVG file to write')
+  .option('--entry <n>', 'log entry (default: the last, i.e. the whole sequence)', int('--entry', 0))
+  .option('--layer <l>', 'X-LoRA layer index, or "mean" (default)')
+  .option('--batch <b>', 'batch row', int('--batch', 0))
+  .action((log: string, opts) => heatmapCommand({ ...opts, log }));
 
 program.command('demo').description('the bundled prose/code/math model continues a mixed prompt; bytes coloured by leading expert')
   .option('--prompt <text>', 'prompt', DEMO_PROMPT)

@@ -15,10 +15,10 @@ function listFiles(dir: string): string[] {
 }
 
 /** Serves one file with Content-Length, HEAD and single byte-range support (what urlFileSource uses). */
-export function sendFile(req: IncomingMessage, res: ServerResponse, file: string): void {
+export function sendFile(req: IncomingMessage, res: ServerResponse, file: string, contentType?: string): void {
   const size = statSync(file).size;
   const ext = file.slice(file.lastIndexOf('.'));
-  res.setHeader('Content-Type', TYPES[ext] ?? 'application/octet-stream');
+  res.setHeader('Content-Type', contentType ?? TYPES[ext] ?? 'application/octet-stream');
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Cache-Control', 'no-cache');
   const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');

@@ -48,7 +48,11 @@ export async function generateCommand(args: GenerateArgs): Promise<void> {
     const names = expertNames(model.parts.xloraConfig.adapters);
     const streamText = tok && inputIds.shape[0] === 1;
     if (args.showScalings) process.stderr.write(`${legend(names)}\n`);
-    if (streamText) process.stdout.write(tok!.decode(Array.from(inputIds.data)));
+    if (streamText) {
+      const promptText = tok!.decode(Array.from(inputIds.data));
+      if (args.showScalings) process.stderr.write(`${promptText}\n`);
+      else process.stdout.write(promptText);
+    }
     model.logger.clear();
     if (args.scalingsOut || args.showScalings) model.logger.enable();
     const generated: number[][] = Array.from({ length: inputIds.shape[0] }, () => []);
@@ -70,10 +74,14 @@ export async function generateCommand(args: GenerateArgs): Promise<void> {
         }
       },
     });
-    if (streamText) process.stdout.write('\n');
+    if (streamText && !args.showScalings) process.stdout.write('\n');
+    if (args.showScalings && tok) process.stdout.write(`${tok.decode(result.tokens[0])}\n`);
     if (args.out) await writeFile(fromUser(args.out), JSON.stringify({ tokens: result.tokens }));
     if (args.scalingsOut) {
-      await writeFile(fromUser(args.scalingsOut), scalingsLogToJson(model.logger.getLog(), { experts: names, layers: model.numLayers }));
+      const tokens = tok ? result.tokens.map((row) => row.map((id) => tok.decode([id]))) : undefined;
+      await writeFile(fromUser(args.scalingsOut), scalingsLogToJson(model.logger.getLog(), {
+        experts: names, layers: model.numLayers, promptLength: inputIds.shape[1], tokens,
+      }));
     }
   } finally {
     backend.dispose();
