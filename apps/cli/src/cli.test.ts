@@ -65,6 +65,21 @@ describe('xlora CLI', () => {
     expect(got.flat()).toEqual(Array.from(want.data));
   }, 60_000);
 
+  it('forward on ONNX Runtime (cpu EP) gives the same numbers, and export-onnx writes the model and its sidecar', async () => {
+    const r = await xlora('forward', '--backend', 'cuda-onnx', '--ep', 'cpu', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`,
+      '--inputs', 'padded.safetensors', '--out', 'ort.safetensors');
+    expect(r.code).toBe(0);
+    const got = read(join(tmp, 'ort.safetensors')).getF32('logits').data;
+    const want = read(`${FIX}/cases/a_default/expected.safetensors`).getF32('padded.logits').data;
+    const mask = common.getI32('inputs.padded.attention_mask').data;
+    for (let i = 0; i < got.length; i++) if (mask[Math.floor(i / 128)]) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-4 + 1e-4 * Math.abs(want[i]));
+    const e = await xlora('export-onnx', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--out', 'onnx');
+    expect(e.code).toBe(0);
+    const sidecar = JSON.parse(readFileSync(join(tmp, 'onnx', 'model.json'), 'utf8'));
+    expect(sidecar.metadata).toMatchObject({ num_layers: 14, num_experts: 3, passes: ['scaling', 'real'] });
+    expect(sidecar.inputs.map((i: { name: string }) => i.name)).toContain('scaling.past.0.key');
+  }, 120_000);
+
   it('inspect shows L, C, ranks and the classifier', async () => {
     const r = await xlora('inspect', `${FIX}/cases/b2_depth3_layerwise_nodropout/xlora`, '--model', `${FIX}/base`);
     expect(r.code).toBe(0);

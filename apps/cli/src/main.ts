@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { demoCommand, DEMO_PROMPT } from './commands/demo.js';
+import { exportOnnxCommand } from './commands/export-onnx.js';
 import { forwardCommand } from './commands/forward.js';
 import { generateCommand } from './commands/generate.js';
 import { heatmapCommand } from './commands/heatmap.js';
@@ -19,7 +20,8 @@ const num = (name: string) => (v: string) => {
 };
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const backendOption = () => new Option('--backend <name>', 'where to run').choices(BACKENDS).default('cpu');
-const epOption = () => new Option('--ep <provider>', 'ONNX Runtime execution provider for --backend cuda-onnx').choices(['cuda', 'webgpu', 'cpu']);
+const epOption = () => new Option('--ep <provider>', 'ONNX Runtime execution provider for --backend cuda-onnx (default cuda)').choices(['cuda', 'webgpu', 'cpu']);
+const fallbackOption = () => new Option('--allow-fallback', 'with --backend cuda-onnx: use another execution provider when the asked one cannot start');
 
 const program = new Command('xlora')
   .description('Run HuggingFace PEFT X-LoRA checkpoints (mixtures of LoRA experts) with PEFT\'s numbers')
@@ -36,6 +38,7 @@ modelOptions(program.command('forward').description('one forward pass: logits an
   .requiredOption('--out <file>', 'output safetensors: logits F32 [B,S,V], scalings F32 [B,S,L,C]')
   .addOption(backendOption())
   .addOption(epOption())
+  .addOption(fallbackOption())
   .action((opts) => forwardCommand(opts));
 
 modelOptions(program.command('generate').description('generate tokens (greedy unless --do-sample), streaming them as they come'))
@@ -53,7 +56,13 @@ modelOptions(program.command('generate').description('generate tokens (greedy un
   .option('--scalings-out <file>', 'write the scalings log (JSON, PEFT layout: whole sequence per step)')
   .addOption(backendOption())
   .addOption(epOption())
+  .addOption(fallbackOption())
   .action((opts) => generateCommand(opts));
+
+modelOptions(program.command('export-onnx').description('export the X-LoRA step graph to ONNX (model.onnx + model.json sidecar), loadable by onnxruntime'))
+  .requiredOption('--out <dir>', 'output folder')
+  .addOption(new Option('--logits <which>', 'logits of every position or only the last (generation)').choices(['all', 'last']).default('last'))
+  .action((opts) => exportOnnxCommand(opts));
 
 program.command('inspect').description('show experts, ranks, targets, L, C, the classifier and config')
   .argument('<xlora-dir>', 'X-LoRA checkpoint folder')

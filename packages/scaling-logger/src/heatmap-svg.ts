@@ -11,6 +11,8 @@ export interface HeatmapSvgOptions {
   experts?: readonly string[];
   /** row height in px (default 16); columns are at least this wide and wide enough for the expert names */
   cellSize?: number;
+  /** minimum column width in px (default: cellSize) */
+  columnWidth?: number;
   /** heading drawn above the map */
   title?: string;
   /** draws a divider after this many rows (e.g. the prompt length) */
@@ -80,9 +82,9 @@ export function escapeXml(text: string): string {
 export function printableToken(token: string): string {
   return token
     .replace(/\n/g, '⏎')
-    .replace(/\r/g, '␍')
+    .replace(/\r/g, '\\r')
     .replace(/\t/g, '⇥')
-    .replace(/ /g, '␠')
+    .replace(/ /g, '␣')
     .replace(/[\u0000-\u001f\u007f]/g, '·');
 }
 
@@ -112,7 +114,7 @@ export function renderScalingsHeatmapSvg(scalings: ScalingsTensor, opts: Heatmap
   const pad = 8;
   const posW = String(Math.max(0, rows - 1)).length * charW + 6;
   const labelW = Math.ceil(posW + Math.max(2, ...tokenLabels.map((t) => [...t].length)) * charW + 8);
-  const colW = Math.ceil(Math.max(cell, Math.max(...expertNames.map((n) => n.length), 1) * charW + 8));
+  const colW = Math.ceil(Math.max(cell, opts.columnWidth ?? 0, Math.max(...expertNames.map((n) => n.length), 1) * charW + 8));
   const titleH = opts.title ? font + 10 : 0;
   const headerH = font + 8;
   const x0 = pad + labelW;

@@ -10,6 +10,7 @@ export interface ForwardArgs extends ModelArgs {
   out: string;
   backend: string;
   ep?: string;
+  allowFallback?: boolean;
 }
 
 /** xlora forward: IN.safetensors (input_ids[, attention_mask, position_ids]) → OUT.safetensors (logits, scalings). */
@@ -19,7 +20,7 @@ export async function forwardCommand(args: ForwardArgs): Promise<void> {
   const optional = (name: string): HostTensor | undefined => (file.names().includes(name) ? file.getI32(name) : undefined);
   if (!file.names().includes('input_ids')) throw new InputError(`${inputsPath}: no tensor named "input_ids" (expected I32 [batch, seq])`);
   const inputIds = file.getI32('input_ids');
-  const backend = await startBackend(args.backend, { ep: args.ep });
+  const backend = await startBackend(args.backend, { ep: args.ep, allowFallback: args.allowFallback });
   try {
     const model = await loadFromArgs(args, backend);
     const out = await model.forward(inputIds, { attentionMask: optional('attention_mask'), positionIds: optional('position_ids') });

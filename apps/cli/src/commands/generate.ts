@@ -14,6 +14,7 @@ export interface GenerateArgs extends ModelArgs {
   out?: string;
   backend: string;
   ep?: string;
+  allowFallback?: boolean;
   doSample?: boolean;
   temperature?: number;
   topK?: number;
@@ -27,7 +28,7 @@ export interface GenerateArgs extends ModelArgs {
 /** xlora generate: streams tokens (text when the model has a tokenizer), optionally the experts behind each. */
 export async function generateCommand(args: GenerateArgs): Promise<void> {
   if (!args.inputs === !args.prompt) throw new InputError('give exactly one of --inputs IN.safetensors or --prompt TEXT');
-  const backend = await startBackend(args.backend, { ep: args.ep });
+  const backend = await startBackend(args.backend, { ep: args.ep, allowFallback: args.allowFallback });
   try {
     const model = await loadFromArgs(args, backend);
     let inputIds: HostTensor;

@@ -9,11 +9,9 @@ export async function startBackend(name: string, options: { ep?: string; deviceI
       await import('@xlora/backend-cpu/register');
       break;
     case 'webgpu':
-      // @ts-ignore optional package: present in this repo, absent in a cpu-only install
       await import('@xlora/backend-webgpu/register');
       break;
     case 'cuda-onnx':
-      // @ts-ignore optional package
       await import('@xlora/backend-cuda-onnx/register');
       break;
     default:

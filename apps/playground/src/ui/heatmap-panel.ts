@@ -53,6 +53,7 @@ export class HeatmapPanel {
       tokens: this.store.pieces,
       experts: this.experts,
       cellSize: 15,
+      columnWidth: 58,
       promptLength: this.store.promptLength,
       title: 'X-LoRA scalings per token',
     });
@@ -63,9 +64,11 @@ export class HeatmapPanel {
       this.container.replaceChildren();
       return;
     }
-    const atBottom = this.container.scrollTop + this.container.clientHeight >= this.container.scrollHeight - 24;
-    this.container.innerHTML = this.svg();
-    if (atBottom) this.container.scrollTop = this.container.scrollHeight;
+    // follow the newest token only when the reader has scrolled down to it
+    const c = this.container;
+    const following = c.scrollHeight > c.clientHeight && c.scrollTop + c.clientHeight >= c.scrollHeight - 24;
+    c.innerHTML = this.svg();
+    if (following) c.scrollTop = c.scrollHeight;
   }
 
   private hover(target: Element): void {

@@ -36,7 +36,6 @@ export class Session {
     this.backend = backend;
     this.post({ type: 'backend', backend: { choice: used, name: backend.info.name, device: backend.info.device }, notice });
     this.post({ type: 'phase', text: 'reading the base model…' });
-    let lastFile = '';
     const model = await loadXLoraModel({
       source: fileSourceFor(spec),
       baseDir: spec.baseDir,
@@ -44,7 +43,6 @@ export class Session {
       adapterRoot: spec.adapterRoot,
       backend,
       onProgress: (loaded, total, file) => {
-        lastFile = file;
         this.post({ type: 'progress', loaded, total, file });
       },
     });
@@ -60,8 +58,8 @@ export class Session {
       layers: model.wrappedModules.map((m) => m.modulePath),
       layerwise: xc.layerwiseScalings,
       summary: `${cfg.modelType ?? 'llama'}: ${cfg.numHiddenLayers} blocks, hidden ${cfg.hiddenSize}, vocab ${cfg.vocabSize}; ` +
-        `${model.numExperts} experts, ${model.numLayers} LoRA layers, ${xc.layerwiseScalings ? 'layerwise' : 'shared'} scalings` +
-        (lastFile ? `; weights from ${lastFile}` : ''),
+        `${model.numExperts} experts (${expertNames(xc.adapters).join(', ')}), ${model.numLayers} LoRA layers, ` +
+        `${xc.layerwiseScalings ? 'layerwise' : 'shared'} scalings`,
       defaults: {
         topK: model.getTopKLora(),
         softmaxTopK: xc.enableSoftmaxTopk,

@@ -255,6 +255,18 @@ export class XLoraModel {
     return { tokens, stepLogits: options.returnStepLogits ? stepLogits : undefined, stopReason };
   }
 
+  /**
+   * The step graph of `mode` and the weights it needs, for exporting (e.g. to ONNX) or compiling elsewhere.
+   * Inputs: input_ids, position_ids, attention_mask [B, past+seq] and the past KV caches of each pass.
+   */
+  stepGraph(mode: StepMode = 'xlora', logits: 'all' | 'last' = 'last') {
+    const { graph, constants, passes } = buildStepGraph({
+      config: this.config, wrapped: this.stacked, knobs: this.knobs(mode), routing: this.routing(mode), logits,
+    });
+    const weights: WeightMap = constants.size ? new Map([...this.weights, ...constants]) : this.weights;
+    return { graph, weights, passes };
+  }
+
   /** Frees compiled graphs (weights stay in host memory; the backend is the caller's). */
   dispose(): void {
     this.invalidate();
@@ -288,10 +300,7 @@ export class XLoraModel {
     const key = `${typeof mode === 'string' ? mode : `expert${mode.expert}`}|${logits}`; // e.g. 'xlora|last'
     const known = this.executables.get(key);
     if (known) return known;
-    const { graph, constants } = buildStepGraph({
-      config: this.config, wrapped: this.stacked, knobs: this.knobs(mode), routing: this.routing(mode), logits,
-    });
-    const weights: WeightMap = constants.size ? new Map([...this.weights, ...constants]) : this.weights;
+    const { graph, weights } = this.stepGraph(mode, logits);
     const exe = await this.backend.compile(graph, weights);
     this.executables.set(key, exe);
     return exe;
