@@ -20,7 +20,9 @@ describe('benchmark harness', () => {
     expect(model.numLayers).toBe(p.layers * 7);
     const prompt = i32([1, 4], [1, 2, 3, 4]);
     for (const mode of BENCH_MODES) {
-      const t = await timeMode(model, mode, prompt, 3);
+      const t = await timeMode(model, mode, prompt, 3, mode === 'xlora-recompute' ? 2 : undefined);
+      const full = await timeMode(model, mode, prompt, 3);
+      expect(full.decodeSteps).toBe(2);
       expect(t.decodeSteps).toBe(2);
       expect(t.timeToFirstTokenMs).toBeGreaterThan(0);
     }

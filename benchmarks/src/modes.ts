@@ -20,7 +20,9 @@ export const FREEZE_AFTER = 4;
  * Times one mode. Cached modes use generate() (one graph run per token); 'xlora-recompute' re-runs both passes
  * over the whole sequence at every step, as PEFT does.
  */
-export async function timeMode(model: XLoraModel, mode: BenchMode, prompt: HostTensor, newTokens: number): Promise<ModeTiming> {
+export async function timeMode(model: XLoraModel, mode: BenchMode, prompt: HostTensor, newTokens: number,
+  recomputeSamples?: number): Promise<ModeTiming> {
+  if (mode === 'xlora-recompute' && recomputeSamples) return estimateRecompute(model, prompt, newTokens, recomputeSamples);
   const start = performance.now();
   let first = 0;
   const onToken = (step: number) => {
@@ -46,4 +48,30 @@ export async function timeMode(model: XLoraModel, mode: BenchMode, prompt: HostT
   }
   const end = performance.now();
   return { timeToFirstTokenMs: first - start, decodeMs: end - first, decodeSteps: newTokens - 1 };
+}
+
+/**
+ * PEFT-style recompute cost over `newTokens` steps, estimated from `samples` full forwards at evenly spaced
+ * sequence lengths (step i runs both passes over P+i tokens; cost is interpolated linearly between samples).
+ * Used by the quick preset, where running every step on a slow backend would take minutes.
+ */
+async function estimateRecompute(model: XLoraModel, prompt: HostTensor, newTokens: number, samples: number): Promise<ModeTiming> {
+  const p = prompt.shape[1];
+  const lengths = Array.from({ length: samples }, (_, i) => Math.round(p + (i * (newTokens - 1)) / (samples - 1)));
+  const ms: number[] = [];
+  for (const len of lengths) {
+    const ids = i32([1, len], Array.from({ length: len }, (_, i) => prompt.data[i % p]));
+    const t = performance.now();
+    await model.forward(ids);
+    ms.push(performance.now() - t);
+  }
+  const at = (len: number) => {
+    let j = 0;
+    while (j < lengths.length - 2 && lengths[j + 1] < len) j++;
+    const span = lengths[j + 1] - lengths[j] || 1;
+    return ms[j] + ((ms[j + 1] - ms[j]) * (len - lengths[j])) / span;
+  };
+  let decodeMs = 0;
+  for (let step = 1; step < newTokens; step++) decodeMs += at(p + step);
+  return { timeToFirstTokenMs: ms[0], decodeMs, decodeSteps: newTokens - 1 };
 }

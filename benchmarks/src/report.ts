@@ -25,7 +25,7 @@ export interface BenchReport {
 export function targetRatios(rows: readonly BenchRow[]): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
   for (const backend of new Set(rows.map((r) => r.backend))) {
-    const ms = (mode: string) => rows.find((r) => r.backend === backend && r.mode === mode)?.decodeMsPerToken;
+    const ms = (mode: string) => rows.find((r) => r.backend === backend && r.mode.split(' ')[0] === mode)?.decodeMsPerToken;
     const base = ms('base'), x = ms('xlora'), frozen = ms('xlora-frozen'), recompute = ms('xlora-recompute');
     out[backend] = {};
     if (base && x) out[backend]['xlora / base (target <= 2.3)'] = x / base;

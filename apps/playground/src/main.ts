@@ -82,7 +82,7 @@ function onMessage(msg: Response): void {
       store.reset(msg.pieces);
       gen.start(gen.prompt.value);
       renderShares(store, model?.experts ?? []);
-      heatmap.render();
+      heatmap.startGeneration();
       break;
     case 'token': {
       if (msg.scalings) store.addRows(msg.scalings);

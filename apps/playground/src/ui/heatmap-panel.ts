@@ -59,6 +59,12 @@ export class HeatmapPanel {
     });
   }
 
+  /** A new generation: draw the prompt rows from the top. */
+  startGeneration(): void {
+    this.render();
+    this.container.scrollTop = 0;
+  }
+
   render(): void {
     if (this.store.numRows === 0) {
       this.container.replaceChildren();

@@ -13,8 +13,8 @@ const load = async (caseName: string) => loadXLoraModel({
 const prompt = i32([2, 4], [8, 71, 116, 26, 3, 9, 27, 5]);
 
 describe('XLoraModel', () => {
-  it('frozen scalings equal the exact mode up to the freeze point, then diverge from it', async () => {
-    const model = await load('b1_depth2_layerwise');
+  it.each(['b1_depth2_layerwise', 'c_topk2_softmax_topk'])('frozen scalings equal the exact mode up to the freeze point, then diverge (%s)', async (caseName) => {
+    const model = await load(caseName);
     const exact = await model.generate(prompt, { maxNewTokens: 6, eosTokenIds: [], returnStepLogits: true });
     const frozen = await model.generate(prompt, { maxNewTokens: 6, eosTokenIds: [], returnStepLogits: true, freezeScalingsAfter: 3 });
     for (let step = 0; step < 6; step++) {

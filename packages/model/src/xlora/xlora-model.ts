@@ -1,6 +1,6 @@
 import { InputError, i32, type Backend, type DeviceTensor, type Executable, type HostTensor, type WeightMap } from '@xlora/core';
 import { classifierLayout, CLASSIFIER_PREFIX, validateClassifierWeights, type ClassifierLayout } from '@xlora/classifier';
-import { planWrappedModules, stackedWeightNames, stackExperts, type MixtureKnobs, type StackedModule, type WrappedModule } from '@xlora/lora-layers';
+import { effectiveScalings, planWrappedModules, stackedWeightNames, stackExperts, type MixtureKnobs, type StackedModule, type WrappedModule } from '@xlora/lora-layers';
 import { concatAlongSequence, expandLayers, ScalingsLogger, type ScalingsTensor } from '@xlora/scaling-logger';
 import { linearModulesInOrder, linearShape } from '../llama/architecture.js';
 import { arangePositions, inferAttentionMask, onesMask, positionsFromMask } from '../generation/positions.js';
@@ -209,7 +209,8 @@ export class XLoraModel {
     }
     if (freezeAt !== undefined && mode !== 'xlora') throw new InputError('freezeScalingsAfter only applies to X-LoRA mode');
     const caches = new KvCaches(this.backend, this.config, this.passesFor(mode), batch);
-    let frozen: HostTensor<'f32'> | null = null; // [B,1,Lc,C]
+    let frozen: HostTensor<'f32'> | null = null; // [B,1,Lc,C] effective scalings fed to the frozen graph
+    let frozenRaw: HostTensor<'f32'> | null = null; // the same rows before top-k, for the log
     let ids: HostTensor = inputIds;
     let positions: HostTensor = positionsFromMask(mask);
     let running: ScalingsTensor | null = null;
@@ -225,11 +226,15 @@ export class XLoraModel {
           : await this.step(mode, 'last', caches, ids, mask, positions, []);
         const logits = (await this.backend.read(out.logits)) as HostTensor<'f32'>; // [B,1,V]
         if (mode === 'xlora') {
-          const compact = frozen ?? (await this.backend.read(out.scalings)) as HostTensor<'f32'>; // [B,S|1,Lc,C]
+          const compact = frozenRaw ?? (await this.backend.read(out.scalings)) as HostTensor<'f32'>; // [B,S|1,Lc,C], pre-top-k
           const fresh = this.expandToSequence(compact, ids.shape[1]);
           running = running ? concatAlongSequence(running, fresh) : fresh;
           this.logger.record(running);
-          if (!frozen && freezeAt !== undefined && step + 1 >= freezeAt) frozen = lastPosition(compact);
+          if (!frozen && freezeAt !== undefined && step + 1 >= freezeAt) {
+            // frozen rows are stored as each layer uses them (after top-k / softmax-top-k), so the frozen graph skips that work
+            frozen = effectiveScalings(lastPosition(compact), this.topK, this.softmaxTopK);
+            frozenRaw = lastPosition(compact);
+          }
         }
         this.releaseAll(out);
         const vocab = logits.shape[2];
@@ -307,7 +312,8 @@ export class XLoraModel {
   }
 
   private knobs(mode: StepMode): MixtureKnobs {
-    if (mode === 'xlora' || mode === 'frozen') return { topK: this.topK, softmaxTopK: this.softmaxTopK, globalWeight: this.globalWeight, numExperts: this.numExperts };
+    if (mode === 'frozen') return { topK: null, softmaxTopK: false, globalWeight: this.globalWeight, numExperts: this.numExperts };
+    if (mode === 'xlora') return { topK: this.topK, softmaxTopK: this.softmaxTopK, globalWeight: this.globalWeight, numExperts: this.numExperts };
     return { topK: null, softmaxTopK: false, globalWeight: 1, numExperts: this.numExperts };
   }
 
