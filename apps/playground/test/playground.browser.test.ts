@@ -110,12 +110,12 @@ if (!HAVE_CHROMIUM && IN_CI) {
       // heatmap: a row for every token the model has read (prompt + generated, except the last generated one,
       // whose scalings do not exist yet) and one column per expert
       const rows = bytes(MIXED_PROMPT) + n - 1;
-      const svg = page.locator('#heatmap svg');
+      const svg = page.locator('#heatmap > svg');
       expect(await svg.getAttribute('data-rows')).toBe(String(rows));
       expect(await svg.getAttribute('data-cols')).toBe('3');
       expect(await page.locator('#heatmap rect.cell').count()).toBe(rows * 3);
-      expect(await page.locator('#heatmap .experts text').allTextContents()).toEqual(['prose', 'code', 'math']);
-      expect(await page.locator('#heatmap .tokens text').count()).toBe(rows * 2); // position + token per row
+      expect(await page.locator('#heatmap > svg .experts text').allTextContents()).toEqual(['prose', 'code', 'math']);
+      expect(await page.locator('#heatmap > svg .tokens text').count()).toBe(rows * 2); // position + token per row
       const title = await page.locator('#heatmap rect.cell[data-row="3"][data-col="0"] title').textContent();
       expect(title).toMatch(/^␣ \(position 3\) · prose: 0\.\d{4}$/);
       // routing the demo model was trained for: math leads at '3' of "12+30" (README: mean over layers 0.932)
@@ -130,8 +130,8 @@ if (!HAVE_CHROMIUM && IN_CI) {
       expect(await page.locator('#layer-select option').count()).toBe(29);
       await page.screenshot({ path: join(RESULTS, 'playground.png'), fullPage: true });
       await page.selectOption('#layer-select', '5');
-      expect(await page.locator('#heatmap svg').getAttribute('data-rows')).toBe(String(rows));
-      expect(await page.locator('#heatmap svg > title').textContent()).toContain('layer 5');
+      expect(await page.locator('#heatmap > svg').getAttribute('data-rows')).toBe(String(rows));
+      expect(await page.locator('#heatmap > svg > title').textContent()).toContain('layer 5');
 
       // exports
       const svgFile = (await download(page, '#export-svg')).toString('utf8');
@@ -156,6 +156,23 @@ if (!HAVE_CHROMIUM && IN_CI) {
       await waitState(page, 'ready');
       const text = await generate(page, GOLDEN_PROMPT, 12);
       expect(text.startsWith(GOLDEN_CONTINUATION)).toBe(true);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+
+    it('stops a running generation with the Stop button (AbortSignal)', async () => {
+      const { page, errors } = await open('backend=cpu');
+      await waitState(page, 'ready');
+      await page.fill('#prompt', GOLDEN_PROMPT);
+      await page.fill('#max-new-tokens', '200');
+      await page.click('#generate-button');
+      await page.waitForFunction(() => document.querySelectorAll('#generated .tok').length >= 3);
+      await page.click('#stop-button');
+      await waitState(page, 'ready');
+      const count = await page.locator('#generated .tok').count();
+      expect(count).toBeGreaterThanOrEqual(3);
+      expect(count).toBeLessThan(200);
+      expect(await page.textContent('#gen-status')).toMatch(new RegExp(`^${count} tokens in .* — stopped$`));
       expect(errors).toEqual([]);
       await page.context().close();
     });
@@ -204,7 +221,7 @@ if (!HAVE_CHROMIUM && IN_CI) {
       expect(await page.getAttribute('#device-chip', 'data-backend')).toBe('webgpu');
       const text = await generate(page, GOLDEN_PROMPT, 4, 150_000);
       expect(text).toBe(GOLDEN_CONTINUATION.slice(0, 4));
-      expect(await page.locator('#heatmap svg').getAttribute('data-rows')).toBe(String(bytes(GOLDEN_PROMPT) + 3));
+      expect(await page.locator('#heatmap > svg').getAttribute('data-rows')).toBe(String(bytes(GOLDEN_PROMPT) + 3));
       expect(errors).toEqual([]);
       await page.context().close();
     }, 200_000);

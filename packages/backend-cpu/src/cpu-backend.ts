@@ -1,5 +1,5 @@
 import {
-  BackendError, InputError, formatShape, isHostTensor, outputShapes, sameShape,
+  BackendError, InputError, checkWeights, isHostTensor, outputShapes,
   type Backend, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph, type GraphNode,
   type HostTensor, type RunOptions, type WeightMap,
 } from '@xlora/core';
@@ -48,14 +48,7 @@ export class CpuBackend implements Backend {
 
   async compile(graph: Graph, weights: WeightMap): Promise<Executable> {
     this.check();
-    for (const w of graph.weights) {
-      const t = weights.get(w.name);
-      if (!t) throw new InputError(`graph "${graph.name}" needs weight "${w.name}", which was not provided`);
-      const concrete = w.shape.every((d) => typeof d === 'number');
-      if (concrete && !sameShape(t.shape, w.shape as number[])) {
-        throw new InputError(`weight "${w.name}": expected shape ${formatShape(w.shape)}, got ${formatShape(t.shape)}`);
-      }
-    }
+    checkWeights(graph, weights);
     return new CpuExecutable(graph, weights);
   }
 

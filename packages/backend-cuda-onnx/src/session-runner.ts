@@ -1,5 +1,5 @@
 import {
-  BackendError, InputError, formatShape, isHostTensor, sameShape,
+  BackendError, InputError, checkWeights, isHostTensor,
   type Backend, type BackendInfo, type DeviceTensor, type DType, type Executable, type Feed, type Graph,
   type HostTensor, type RunOptions, type WeightMap,
 } from '@xlora/core';
@@ -66,14 +66,7 @@ export class OrtBackend implements Backend {
   /** Exports the graph and creates its session (weights inside the model, or in-memory external data past 2 GB). */
   async compile(graph: Graph, weights: WeightMap): Promise<Executable> {
     this.check();
-    for (const w of graph.weights) {
-      const t = weights.get(w.name);
-      if (!t) throw new InputError(`graph "${graph.name}" needs weight "${w.name}", which was not provided`);
-      const concrete = w.shape.every((d) => typeof d === 'number');
-      if (concrete && !sameShape(t.shape, w.shape as number[])) {
-        throw new InputError(`weight "${w.name}": expected shape ${formatShape(w.shape)}, got ${formatShape(t.shape)}`);
-      }
-    }
+    checkWeights(graph, weights);
     const model = graphToModel(graph, weights, this.config.exportOptions);
     const { bytes, externalFiles } = serializeModel(model, {
       ...this.config.exportOptions,

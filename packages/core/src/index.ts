@@ -8,3 +8,4 @@ export * from './graph/graph.js';
 export * from './graph/builder.js';
 export * from './graph/shape-rules.js';
 export * from './reference/scalings.js';
+export * from './graph/check-weights.js';

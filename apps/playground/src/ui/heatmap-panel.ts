@@ -47,7 +47,8 @@ export class HeatmapPanel {
     for (const id of ['export-json', 'export-npy', 'export-svg', 'export-png']) byId<HTMLButtonElement>(id).disabled = !on;
   }
 
-  svg(): string {
+  /** The heatmap as a standalone SVG (exports carry a title; the page has its own heading). */
+  svg({ title = true } = {}): string {
     return renderScalingsHeatmapSvg(this.store.tensor(), {
       layer: this.layer,
       tokens: this.store.pieces,
@@ -55,7 +56,7 @@ export class HeatmapPanel {
       cellSize: 15,
       columnWidth: 58,
       promptLength: this.store.promptLength,
-      title: 'X-LoRA scalings per token',
+      title: title ? 'X-LoRA scalings per token' : undefined,
     });
   }
 
@@ -73,8 +74,23 @@ export class HeatmapPanel {
     // follow the newest token only when the reader has scrolled down to it
     const c = this.container;
     const following = c.scrollHeight > c.clientHeight && c.scrollTop + c.clientHeight >= c.scrollHeight - 24;
-    c.innerHTML = this.svg();
+    c.innerHTML = this.svg({ title: false });
+    this.addStickyHeader();
     if (following) c.scrollTop = c.scrollHeight;
+  }
+
+  /** Keeps the expert names visible while the token rows scroll: a copy of the SVG's header in a sticky strip. */
+  private addStickyHeader(): void {
+    const svg = this.container.querySelector('svg');
+    const names = svg?.querySelector('g.experts');
+    const firstCell = svg?.querySelector('rect.cell');
+    if (!svg || !names || !firstCell) return;
+    const height = firstCell.getAttribute('y');
+    const strip = h('div', { class: 'heat-sticky', 'aria-hidden': 'true' });
+    strip.innerHTML = `<svg xmlns="http://www.w3.org/2000/svg" width="${svg.getAttribute('width')}" height="${height}" ` +
+      `font-family="${svg.getAttribute('font-family')}" font-size="${svg.getAttribute('font-size')}">` +
+      `<rect width="100%" height="100%" fill="#fff"/>${names.outerHTML}</svg>`;
+    this.container.prepend(strip);
   }
 
   private hover(target: Element): void {
