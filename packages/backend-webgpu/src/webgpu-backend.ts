@@ -49,6 +49,8 @@ class WebGpuExecutable implements Executable {
     readonly weights: Map<string, WeightEntry>,
     readonly weightInfo: Map<string, { dtype: HostTensor['dtype']; shape: number[] }>,
     readonly consts: Map<GraphNode, Alloc>,
+    /** the host weights: kept alive while the executable is, since their GPU copies are freed when they are collected */
+    readonly hostWeights: WeightMap,
     private readonly release: (exe: WebGpuExecutable) => void,
   ) {}
   dispose(): void {
@@ -177,7 +179,7 @@ export class WebGpuBackend implements Backend {
     // compile every kernel the graph can use now, so WGSL errors surface at compile() and runs do not stall
     await Promise.all(specs.map((s) => this.pipelines.ensure(s)));
     this.check();
-    const exe = new WebGpuExecutable(graph, entries, dtypes, consts, (e) => this.releaseExecutable(e));
+    const exe = new WebGpuExecutable(graph, entries, dtypes, consts, weights, (e) => this.releaseExecutable(e));
     this.executables.add(exe);
     return exe;
   }
