@@ -2,7 +2,7 @@
  * The playground in a real browser: builds the site (vite build), serves dist/ from 127.0.0.1, drives Debian's
  * Chromium with playwright-core, loads the bundled demo model and checks what a user sees.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -139,6 +139,7 @@ if (!HAVE_CHROMIUM && IN_CI) {
       expect(svgFile).toContain(`data-rows="${rows}"`);
       const png = await download(page, '#export-png');
       expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
+      writeFileSync(join(RESULTS, 'heatmap-export.png'), png);
       const log = JSON.parse((await download(page, '#export-json')).toString('utf8')) as { format: string; entries: { shape: number[] }[]; experts: string[] };
       expect(log.format).toBe('xlora-scalings-log');
       expect(log.experts).toEqual(['prose', 'code', 'math']);
@@ -208,6 +209,21 @@ if (!HAVE_CHROMIUM && IN_CI) {
       await expect.poll(() => page.inputValue('#base-dir')).toBe('broken-model/base');
       await page.click('#load-button');
       await expect.poll(() => page.textContent('#error-box')).toBe('InputError: broken-model/base/config.json: file not found');
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+
+    it('Auto picks WebGPU on a hardware adapter, else the CPU backend with a notice that says why', async () => {
+      const { page, errors } = await open('');
+      await waitState(page, 'ready');
+      const backend = await page.getAttribute('#device-chip', 'data-backend');
+      const notice = (await page.textContent('#notice')) ?? '';
+      if (backend === 'webgpu') expect(notice).toBe('');
+      else {
+        expect(backend).toBe('cpu');
+        expect(notice).toMatch(/^Auto: .+ — using the CPU backend/);
+      }
+      expect(await page.inputValue('#backend-select')).toBe('auto');
       expect(errors).toEqual([]);
       await page.context().close();
     });

@@ -16,4 +16,16 @@ export interface ExpertWeights {
   config: LoraConfig;
   /** module path (e.g. "model.layers.0.self_attn.q_proj") -> weights */
   modules: ReadonlyMap<string, LoraModuleWeights>;
+  /** embedding module path (e.g. "model.embed_tokens") -> A [r, vocab], B [hidden, r] */
+  embeddings?: ReadonlyMap<string, LoraModuleWeights>;
+}
+
+/** The expert's weights for a module, linear or embedding. */
+export function expertModule(e: ExpertWeights, modulePath: string): LoraModuleWeights | undefined {
+  return e.modules.get(modulePath) ?? e.embeddings?.get(modulePath);
+}
+
+/** Every module path the expert has weights for. */
+export function expertModulePaths(e: ExpertWeights): string[] {
+  return [...e.modules.keys(), ...(e.embeddings?.keys() ?? [])];
 }

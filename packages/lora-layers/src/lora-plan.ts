@@ -1,6 +1,6 @@
 import { InputError } from '@xlora/core';
 import { targetsModule } from '@xlora/config';
-import type { ExpertWeights } from './expert-weights.js';
+import { expertModule, expertModulePaths, type ExpertWeights } from './expert-weights.js';
 
 /** A LoRA-wrapped module and its X-LoRA layer index. */
 export interface WrappedModule {
@@ -17,7 +17,7 @@ export interface WrappedModule {
 export function planWrappedModules(candidates: readonly string[], experts: readonly ExpertWeights[]): WrappedModule[] {
   const known = new Set(candidates);
   experts.forEach((e, i) => {
-    for (const path of e.modules.keys()) {
+    for (const path of expertModulePaths(e)) {
       if (!known.has(path)) {
         throw new InputError(`${e.dir}/adapter_model.safetensors (expert ${i} "${e.name}"): LoRA weights for "${path}", which is not a linear module of this model (supported: ${[...new Set(candidates.map((c) => c.split('.').pop()))].join(', ')})`);
       }
@@ -25,10 +25,10 @@ export function planWrappedModules(candidates: readonly string[], experts: reado
   });
   const wrapped: WrappedModule[] = [];
   for (const path of candidates) {
-    const targeting = experts.filter((e) => targetsModule(e.config, path) || e.modules.has(path));
+    const targeting = experts.filter((e) => targetsModule(e.config, path) || expertModule(e, path) !== undefined);
     if (targeting.length === 0) continue;
     for (const e of targeting) {
-      if (!e.modules.has(path)) {
+      if (!expertModule(e, path)) {
         throw new InputError(`${e.dir}/adapter_config.json targets "${path}" but ${e.dir}/adapter_model.safetensors has no lora_A/lora_B for it`);
       }
     }

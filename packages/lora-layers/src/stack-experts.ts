@@ -1,6 +1,6 @@
 import { f32, InputError, type HostTensor, type MixtureSegment } from '@xlora/core';
 import { loraScaling } from '@xlora/config';
-import type { ExpertWeights } from './expert-weights.js';
+import { expertModule, type ExpertWeights } from './expert-weights.js';
 
 /** The experts of one module stacked in rank space: Â = [A_1; …; A_n], B̂ = [c_1 B_1 … c_n B_n]. */
 export interface StackedModule {
@@ -21,7 +21,7 @@ export function stackExperts(
 ): StackedModule {
   const present: { expert: number; a: HostTensor; b: HostTensor; scale: number }[] = [];
   experts.forEach((e, expert) => {
-    const m = e.modules.get(modulePath);
+    const m = expertModule(e, modulePath);
     if (!m) return;
     const [rank, din] = m.a.shape;
     const [dout, rankB] = m.b.shape;

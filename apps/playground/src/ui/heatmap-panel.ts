@@ -1,4 +1,4 @@
-import { printableToken, renderScalingsHeatmapSvg, scalingsMatrix } from '@xlora/scaling-logger';
+import { printableToken, renderScalingsHeatmapSvg, scalingsMatrix, viridis } from '@xlora/scaling-logger';
 import { saveBlob, svgToPng } from '../lib/download.js';
 import type { ScalingsStore } from '../lib/scalings-store.js';
 import { byId, h } from './dom.js';
@@ -13,6 +13,8 @@ export class HeatmapPanel {
 
   constructor(private readonly store: ScalingsStore, onExportLog: (what: 'json' | 'npy') => void) {
     this.layerSelect.addEventListener('change', () => this.render());
+    const stops = Array.from({ length: 11 }, (_, k) => viridis(k / 10)).join(', ');
+    (byId('ramp').querySelector('i') as HTMLElement).style.background = `linear-gradient(to right, ${stops})`;
     this.container.addEventListener('mouseover', (ev) => this.hover(ev.target as Element));
     byId('export-svg').addEventListener('click', () => saveBlob('xlora-heatmap.svg', new Blob([this.svg()], { type: 'image/svg+xml' })));
     byId('export-png').addEventListener('click', () => void svgToPng(this.svg()).then((png) => saveBlob('xlora-heatmap.png', png)));

@@ -26,10 +26,35 @@ async function create(choice: Exclude<BackendChoice, 'auto'>): Promise<Backend> 
 }
 
 /**
- * Starts the chosen backend. 'auto' means WebGPU when it works, else CPU. A GPU backend that fails to start falls
+ * Why 'auto' should not pick WebGPU: no adapter, or a software one (SwiftShader, a "fallback adapter"), on which the
+ * plain CPU backend is much faster for a model this size. Null: a hardware adapter is there.
+ */
+async function reasonToSkipWebGpu(): Promise<string | null> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: GPU }).gpu;
+  if (!gpu) return 'this browser has no WebGPU (navigator.gpu is missing)';
+  let adapter: GPUAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (err) {
+    return `WebGPU gave no adapter (${messageOf(err)})`;
+  }
+  if (!adapter) return 'WebGPU gave no adapter (no usable GPU or driver)';
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const fallback = info?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  const name = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' / ');
+  if (fallback || /swiftshader|llvmpipe|lavapipe|software/i.test(name)) return `the WebGPU adapter is a software renderer (${name || 'fallback adapter'})`;
+  return null;
+}
+
+/**
+ * Starts the chosen backend. 'auto' means WebGPU on a hardware adapter, else CPU. A GPU backend that fails to start falls
  * back to the CPU backend with a notice that says why (never silently).
  */
 export async function startBackend(choice: BackendChoice): Promise<StartedBackend> {
+  if (choice === 'auto') {
+    const why = await reasonToSkipWebGpu();
+    if (why) return { backend: await create('cpu'), choice: 'cpu', notice: `Auto: ${why} — using the CPU backend. Pick WebGPU in the Backend list to use it anyway.` };
+  }
   const wanted = choice === 'auto' ? 'webgpu' : choice;
   try {
     return { backend: await create(wanted), choice: wanted };

@@ -1,6 +1,7 @@
 import type { GraphBuilder, Value } from '@xlora/core';
 import type { LlamaConfig } from '@xlora/config';
-import { addXLoraMixture, type MixtureKnobs, type StackedModule } from '@xlora/lora-layers';
+import { addXLoraEmbeddingMixture, addXLoraMixture, type MixtureKnobs, type StackedModule } from '@xlora/lora-layers';
+import { EMBEDDING_MODULE } from './architecture.js';
 import { ropeInverseFrequencies } from './rope-frequencies.js';
 
 /** The LoRA experts applied in one pass: stacked modules by path, the scalings value and the knobs. */
@@ -54,7 +55,9 @@ export function buildDecoderPass(
   };
 
   return g.withScope(pass, () => {
-    let x = g.gather(g.weight('model.embed_tokens.weight', [config.vocabSize, h]), inputs.inputIds); // [B,S,H]
+    let x = g.gather(g.weight(`${EMBEDDING_MODULE}.weight`, [config.vocabSize, h]), inputs.inputIds); // [B,S,H]
+    const embedLora = lora?.modules.get(EMBEDDING_MODULE);
+    if (embedLora) x = addXLoraEmbeddingMixture(g, inputs.inputIds, x, embedLora.stacked, embedLora.layer, lora!.scalings, lora!.knobs);
     for (let i = 0; i < config.numHiddenLayers; i++) {
       const p = `model.layers.${i}`;
       x = g.withScope(`layer${i}`, () => {

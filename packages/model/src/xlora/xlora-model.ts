@@ -1,8 +1,8 @@
 import { InputError, i32, type Backend, type DeviceTensor, type Executable, type HostTensor, type WeightMap } from '@xlora/core';
 import { classifierLayout, CLASSIFIER_PREFIX, validateClassifierWeights, type ClassifierLayout } from '@xlora/classifier';
-import { effectiveScalings, planWrappedModules, stackedWeightNames, stackExperts, type MixtureKnobs, type StackedModule, type WrappedModule } from '@xlora/lora-layers';
+import { effectiveScalings, embeddingMixtureWeights, embeddingWeightNames, planWrappedModules, stackedWeightNames, stackExperts, type MixtureKnobs, type StackedModule, type WrappedModule } from '@xlora/lora-layers';
 import { concatAlongSequence, expandLayers, ScalingsLogger, type ScalingsTensor } from '@xlora/scaling-logger';
-import { linearModulesInOrder, linearShape } from '../llama/architecture.js';
+import { EMBEDDING_MODULE, linearModulesInOrder, linearShape } from '../llama/architecture.js';
 import { arangePositions, inferAttentionMask, onesMask, positionsFromMask } from '../generation/positions.js';
 import { TokenSampler, type SamplingOptions } from '../generation/sampler.js';
 import { KvCaches } from './kv-caches.js';
@@ -104,8 +104,15 @@ export class XLoraModel {
       const { inFeatures, outFeatures } = linearShape(cfg, m.modulePath);
       const stacked = stackExperts(m.modulePath, experts, inFeatures, outFeatures);
       const names = stackedWeightNames(m.modulePath);
-      this.weights.set(names.a, stacked.a);
       this.weights.set(names.b, stacked.b);
+      if (m.modulePath === EMBEDDING_MODULE) {
+        const extra = embeddingMixtureWeights(stacked);
+        const embNames = embeddingWeightNames(m.modulePath);
+        this.weights.set(embNames.aT, extra.aT);
+        this.weights.set(embNames.identity, extra.identity);
+      } else {
+        this.weights.set(names.a, stacked.a);
+      }
       this.stacked.set(m.modulePath, { stacked, layer: m.layer });
     }
     this.topK = xc.topKLora;
