@@ -137,7 +137,10 @@ export function renderScalingsHeatmapSvg(scalings: ScalingsTensor, opts: Heatmap
   );
   out.push(`<title>${escapeXml(`${opts.title ? `${opts.title}: ` : ''}X-LoRA scalings, ${rows} tokens × ${cols} experts, ${layerText}`)}</title>`);
   out.push(`<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`);
-  if (opts.title) out.push(`<text x="${pad}" y="${pad + font}" font-weight="bold" fill="#111">${escapeXml(opts.title)}</text>`);
+  if (opts.title) {
+    out.push(`<text x="${pad}" y="${pad + font}" fill="#111"><tspan font-weight="bold">${escapeXml(opts.title)}</tspan>` +
+      `<tspan fill="#777"> · ${escapeXml(layerText)}</tspan></text>`);
+  }
 
   // expert names on top
   out.push(`<g class="experts" fill="#222" text-anchor="middle">`);
