@@ -39,6 +39,7 @@ async function main(): Promise<void> {
   }
   const prompt = i32([1, run.promptTokens], Array.from({ length: run.promptTokens }, (_, i) => (i * 37 + 11) % preset.vocab));
   const rows: BenchRow[] = [];
+  const memory: Record<string, { weightMB: number; hostTensorMBAfterLoad: number }> = {};
   for (const key of opts.backends.split(',')) {
     const entry = BENCH_BACKENDS[key];
     if (!entry) throw new Error(`unknown backend "${key}"`);
@@ -52,6 +53,11 @@ async function main(): Promise<void> {
     const loadStart = performance.now();
     const model = await loadXLoraModel({ source: nodeFileSource(modelDir), baseDir: 'base', xloraDir: 'xlora', adapterRoot: '', backend });
     const loadMs = performance.now() - loadStart;
+    let weightBytes = 0;
+    for (const t of model.parts.baseWeights.values()) weightBytes += t.data.byteLength;
+    for (const e of model.parts.experts) for (const m of e.modules.values()) weightBytes += m.a.data.byteLength + m.b.data.byteLength;
+    memory[entry.label] = { weightMB: weightBytes / 1e6, hostTensorMBAfterLoad: process.memoryUsage().arrayBuffers / 1e6 };
+    log(`[${entry.label}] loaded in ${loadMs.toFixed(0)} ms: weights ${(weightBytes / 1e6).toFixed(0)} MB, host tensors ${(process.memoryUsage().arrayBuffers / 1e6).toFixed(0)} MB`);
     for (const mode of run.modes) {
       const newTokens = run.newTokens;
       const estimated = mode === 'xlora-recompute' && run.recomputeSamples;
@@ -78,6 +84,7 @@ async function main(): Promise<void> {
     model: { ...preset, parameters: parameterCount(preset) },
     machine: { cpus: cpus().length, node: process.version, date: new Date().toISOString() },
     rows,
+    memory,
     ratios: targetRatios(rows),
   };
   await mkdir(opts.out, { recursive: true });

@@ -18,6 +18,8 @@ export interface BenchReport {
   model: Record<string, unknown>;
   machine: { cpus: number; node: string; date: string };
   rows: BenchRow[];
+  /** per backend: weight bytes on disk (f32) and host ArrayBuffer bytes right after loading */
+  memory: Record<string, { weightMB: number; hostTensorMBAfterLoad: number }>;
   ratios: Record<string, Record<string, number>>;
 }
 
@@ -45,6 +47,12 @@ export function toMarkdown(report: BenchReport): string {
     '| backend | mode | load ms | TTFT ms | prefill tok/s | decode tok/s | decode ms/token | peak RSS MB |',
     '|---|---|---|---|---|---|---|---|',
     ...report.rows.map((r) => `| ${r.backend} | ${r.mode} | ${r.loadMs.toFixed(0)} | ${r.timeToFirstTokenMs.toFixed(1)} | ${r.prefillTokensPerS.toFixed(1)} | ${r.decodeTokensPerS.toFixed(2)} | ${r.decodeMsPerToken.toFixed(2)} | ${r.peakRssMB.toFixed(0)} |`),
+    '',
+    '## Memory after loading',
+    '',
+    '| backend | weights MB | host tensors MB | ratio |',
+    '|---|---|---|---|',
+    ...Object.entries(report.memory).map(([b, m]) => `| ${b} | ${m.weightMB.toFixed(0)} | ${m.hostTensorMBAfterLoad.toFixed(0)} | ${(m.hostTensorMBAfterLoad / m.weightMB).toFixed(2)} |`),
     '',
     '## Target ratios (decode time per token)',
     '',

@@ -125,9 +125,10 @@ export function renderScalingsHeatmapSvg(scalings: ScalingsTensor, opts: Heatmap
   const legendH = Math.max(60, Math.min(200, gridH));
   const legendW = 12;
   const tickW = 5 * charW + 6;
-  const width = Math.ceil(legendX + legendW + tickW + pad);
-  const height = Math.ceil(Math.max(y0 + gridH, pad + titleH + headerH + legendH + font) + pad);
   const layerText = layer === 'mean' ? `mean over ${scalings.shape[2]} layers` : `layer ${layer}`;
+  const titleW = opts.title ? ([...opts.title].length + layerText.length + 3) * charW : 0;
+  const width = Math.ceil(Math.max(legendX + legendW + tickW, pad + titleW) + pad);
+  const height = Math.ceil(Math.max(y0 + gridH, pad + titleH + headerH + legendH + font) + pad);
 
   const out: string[] = [];
   out.push(
