@@ -3,11 +3,13 @@ import { defineConfig } from 'vite';
 import { demoModelPlugin } from './build/demo-model-plugin.js';
 
 const modelDir = fileURLToPath(new URL('../../models/xlora-demo/', import.meta.url));
+const nodeFsStub = fileURLToPath(new URL('./build/node-fs-stub.ts', import.meta.url));
 
 export default defineConfig({
   // relative asset URLs: dist/ works from any path on any static host
   base: './',
   plugins: [demoModelPlugin(modelDir)],
+  resolve: { alias: { 'node:fs/promises': nodeFsStub } },
   worker: { format: 'es' },
   build: { target: 'es2022', outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 2048 },
   // onnxruntime-web finds its .wasm next to its own module: keep it out of the dev pre-bundle

@@ -44,6 +44,8 @@ modelOptions(program.command('forward').description('one forward pass: logits an
 modelOptions(program.command('generate').description('generate tokens (greedy unless --do-sample), streaming them as they come'))
   .option('--inputs <file>', 'safetensors with input_ids (I32 [B,S]) and optionally attention_mask')
   .option('--prompt <text>', 'a text prompt (needs tokenizer.json in the base folder)')
+  .option('--chat', 'wrap --prompt in the tokenizer\'s chat template (tokenizer_config.json chat_template)')
+  .option('--system <text>', 'with --chat: a system message')
   .requiredOption('--max-new-tokens <n>', 'tokens to generate', int('--max-new-tokens', 0))
   .option('--out <file>', 'write {"tokens": [[prompt + new ids], …]} like HF generate')
   .option('--do-sample', 'sample instead of greedy decoding')

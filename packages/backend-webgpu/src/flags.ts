@@ -14,6 +14,8 @@ export const flags = {
   /** GEMV: output columns per workgroup, and threads that split K for each column (product <= 256) */
   gemvColumns: 8,
   gemvThreadsPerColumn: 32,
+  /** with gemvThreadsPerColumn = 1 (no reduction, for CPU-emulated adapters): columns each thread computes */
+  gemvColumnsPerThread: 4,
 
   /** tiled GEMM for small M (gemvMaxRows < M <= tiledSmallMaxRows): workgroup WGX x WGY, each thread TM x TN outputs */
   tiledSmall: { wgX: 16, wgY: 8, tm: 2, tn: 4, tk: 16 },

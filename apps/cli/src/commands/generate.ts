@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { InputError, i32, type HostTensor } from '@xlora/core';
-import { parseSafetensors } from '@xlora/model';
+import { applyChatTemplate, parseSafetensors } from '@xlora/model';
 import { scalingsLogToJson } from '@xlora/scaling-logger';
 import { startBackend } from '../lib/backend-choice.js';
 import { expertNames, leader, meanOverLayers, weightBars, colorFor, printable, legend } from '../lib/expert-view.js';
@@ -10,6 +10,8 @@ import { fromUser } from '../lib/paths.js';
 export interface GenerateArgs extends ModelArgs {
   inputs?: string;
   prompt?: string;
+  chat?: boolean;
+  system?: string;
   maxNewTokens: number;
   out?: string;
   backend: string;
@@ -42,7 +44,13 @@ export async function generateCommand(args: GenerateArgs): Promise<void> {
     } else {
       const tok = model.parts.tokenizer;
       if (!tok) throw new InputError(`--prompt needs a tokenizer.json in ${args.model}; pass token ids with --inputs instead`);
-      const ids = tok.encode(args.prompt!);
+      let ids: number[];
+      if (args.chat) {
+        const messages = [...(args.system ? [{ role: 'system', content: args.system }] : []), { role: 'user', content: args.prompt! }];
+        ids = tok.encode(applyChatTemplate(tok, messages), { addSpecialTokens: false });
+      } else {
+        ids = tok.encode(args.prompt!);
+      }
       inputIds = i32([1, ids.length], ids);
     }
     const tok = model.parts.tokenizer;

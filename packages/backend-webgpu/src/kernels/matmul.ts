@@ -41,7 +41,7 @@ export function matmulPath(rows: number): MatmulPath {
 
 /** Workgroups for one dispatch of `path` over an [M, N] output. */
 export function matmulGrid(path: MatmulPath, m: number, n: number, maxDim: number): [number, number] {
-  if (path === 'gemv') return grid(Math.ceil(n / flags.gemvColumns), maxDim);
+  if (path === 'gemv') return grid(Math.ceil(n / (flags.gemvThreadsPerColumn === 1 ? Math.max(1, Math.floor(flags.gemvColumns / flags.gemvColumnsPerThread)) * flags.gemvColumnsPerThread : flags.gemvColumns)), maxDim);
   const t = path === 'tiled-small' ? flags.tiledSmall : flags.tiledLarge;
   return grid(Math.ceil(m / (t.wgY * t.tm)) * Math.ceil(n / (t.wgX * t.tn)), maxDim);
 }
@@ -99,7 +99,7 @@ fn epi(a: f32, m: u32, n: u32) -> f32 { return a * eff_scale(m, n); }`,
 }
 
 function key(v: MatmulVariant): string {
-  const t = v.path === 'gemv' ? `${flags.gemvColumns}x${flags.gemvThreadsPerColumn}x${flags.gemvMaxRows}`
+  const t = v.path === 'gemv' ? `${flags.gemvColumns}x${flags.gemvThreadsPerColumn}x${flags.gemvMaxRows}x${flags.gemvColumnsPerThread}`
     : JSON.stringify(v.path === 'tiled-small' ? flags.tiledSmall : flags.tiledLarge);
   return `matmul|${v.path}|${t}|${v.vec ? 'v4' : 's'}|${v.epilogue}|${v.topK ? 'k' : ''}${v.softmaxTopK ? 's' : ''}|${v.wType ?? 'f32'}`;
 }
@@ -122,6 +122,7 @@ ${epi.fn}
 function gemvBody(v: MatmulVariant): string {
   const cols = flags.gemvColumns, tpc = flags.gemvThreadsPerColumn, rows = flags.gemvMaxRows;
   if ((tpc & (tpc - 1)) !== 0) throw new Error('flags.gemvThreadsPerColumn must be a power of two');
+  if (tpc === 1) return gemvRowwiseBody(v);
   const wg = cols * tpc;
   const load = v.vec
     ? `  let K4 = p.K / 4u;
@@ -162,6 +163,51 @@ fn main(${BUILTINS}) {
   if (t == 0u && n < p.N) {
     for (var r = 0u; r < MAXR; r++) {
       if (r < p.M) { y[r * p.outStride + p.nOff + n] = epi(red[r * WG + li], r, n); }
+    }
+  }
+}
+`;
+}
+
+/** gemvThreadsPerColumn = 1 (CPU-like adapters): each thread owns gemvColumnsPerThread columns, no barriers. */
+function gemvRowwiseBody(v: MatmulVariant): string {
+  const cols = flags.gemvColumns, cpt = flags.gemvColumnsPerThread, rows = flags.gemvMaxRows;
+  const threads = Math.max(1, Math.floor(cols / cpt));
+  const perCol = (body: (j: number) => string) => Array.from({ length: cpt }, (_, j) => body(j)).join('\n');
+  const load = v.vec
+    ? `let K4 = p.K / 4u;
+  for (var k = 0u; k < K4; k++) {
+    ${perCol((j) => `let w${j} = vec4f(w[min(n0 + ${j}u, p.N - 1u) * K4 + k]);`)}
+    for (var r = 0u; r < MAXR; r++) {
+      if (r < p.M) {
+        let xv = x[r * K4 + k];
+        ${perCol((j) => `acc[r * CPT + ${j}u] += dot(w${j}, xv);`)}
+      }
+    }
+  }`
+    : `for (var k = 0u; k < p.K; k++) {
+    ${perCol((j) => `let w${j} = f32(w[min(n0 + ${j}u, p.N - 1u) * p.K + k]);`)}
+    for (var r = 0u; r < MAXR; r++) {
+      if (r < p.M) {
+        let xv = x[r * p.K + k];
+        ${perCol((j) => `acc[r * CPT + ${j}u] += w${j} * xv;`)}
+      }
+    }
+  }`;
+  return `const CPT = ${cpt}u;
+const MAXR = ${rows}u;
+@compute @workgroup_size(${threads})
+fn main(${BUILTINS}) {
+  ${FLAT_WG}
+  let n0 = (wg * ${threads}u + li) * CPT;
+  if (n0 >= p.N) { return; }
+  var acc: array<f32, ${rows * cpt}>;
+  ${load}
+  for (var r = 0u; r < MAXR; r++) {
+    if (r < p.M) {
+      for (var j = 0u; j < CPT; j++) {
+        if (n0 + j < p.N) { y[r * p.outStride + p.nOff + n0 + j] = epi(acc[r * CPT + j], r, n0 + j); }
+      }
     }
   }
 }

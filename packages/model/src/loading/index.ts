@@ -31,3 +31,4 @@ export {
 } from './load-lora-expert.js';
 export { originalClassifierToPeft } from './original-classifier-keys.js';
 export { loadXLoraCheckpoint, type LoadXLoraCheckpointOptions, type LoadedXLoraCheckpoint } from './load-xlora-checkpoint.js';
+export { applyChatTemplate, type ChatMessage } from './chat-template.js';

@@ -13,6 +13,10 @@ export interface HfTextTokenizer {
   readonly eosTokenId?: number;
   readonly bosTokenId?: number;
   readonly padTokenId?: number;
+  /** tokenizer_config.json's chat_template (a Jinja template), when it has one */
+  readonly chatTemplate?: string;
+  /** special token strings from tokenizer_config.json (bos_token, eos_token, …), for chat templates */
+  readonly specialTokens: Readonly<Record<string, string>>;
 }
 
 /**
@@ -33,15 +37,24 @@ export async function loadTokenizer(src: FileSource, dir: string): Promise<HfTex
   } catch (err) {
     throw new InputError(`${src.describe(tokPath)}: @huggingface/tokenizers cannot load this tokenizer (${(err as Error).message})`, { cause: err });
   }
-  const idOf = (key: string): number | undefined => {
+  const tokenString = (key: string): string | undefined => {
     const v = cfg[key];
     const content = typeof v === 'string' ? v : typeof v === 'object' && v !== null ? (v as { content?: unknown }).content : undefined;
-    return typeof content === 'string' ? tok.token_to_id(content) : undefined;
+    return typeof content === 'string' ? content : undefined;
   };
+  const idOf = (key: string): number | undefined => {
+    const content = tokenString(key);
+    return content === undefined ? undefined : tok.token_to_id(content);
+  };
+  const specialTokens = Object.fromEntries(['bos_token', 'eos_token', 'pad_token', 'unk_token']
+    .map((k) => [k, tokenString(k)]).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const chatTemplate = typeof cfg.chat_template === 'string' ? cfg.chat_template : undefined;
   const special = { eosTokenId: idOf('eos_token'), bosTokenId: idOf('bos_token'), padTokenId: idOf('pad_token') };
   return {
     encode: (text, opts) => tok.encode(text, { add_special_tokens: opts?.addSpecialTokens ?? true }).ids,
     decode: (ids, opts) => tok.decode([...ids], { skip_special_tokens: opts?.skipSpecialTokens ?? false }),
+    specialTokens,
+    ...(chatTemplate === undefined ? {} : { chatTemplate }),
     ...Object.fromEntries(Object.entries(special).filter(([, v]) => v !== undefined)),
   };
 }

@@ -1,12 +1,8 @@
 import type { HostTensor } from '@xlora/core';
 import type { LlamaConfig, XLoraConfig } from '@xlora/config';
 import type { ExpertWeights } from '@xlora/lora-layers';
+import type { HfTextTokenizer } from '../loading/load-tokenizer.js';
 
-/** Text <-> token ids. */
-export interface TextTokenizer {
-  encode(text: string): number[];
-  decode(ids: readonly number[]): string;
-}
 
 /** Everything an X-LoRA model is made of, already in host memory (from a loader or built in code). */
 export interface XLoraModelParts {
@@ -20,7 +16,7 @@ export interface XLoraModelParts {
   classifierFile?: string;
   /** experts in class order */
   experts: readonly ExpertWeights[];
-  tokenizer?: TextTokenizer | null;
+  tokenizer?: HfTextTokenizer | null;
   /** generation defaults (eos/pad ids) */
   eosTokenIds?: readonly number[];
   padTokenId?: number | null;
