@@ -1,5 +1,5 @@
 import { BUILTINS, FLAT_WG, memoSpec, paramsStruct, storage, type Field } from './common.js';
-import { flags } from '../flags.js';
+import type { Tunables } from '../flags.js';
 
 /**
  * Causal GQA attention over a KV cache [B, nKv, cap, hd] that already holds the new keys/values (kv-append runs
@@ -13,8 +13,8 @@ export const ATTENTION_FIELDS: readonly Field[] = [
   ['heads', 'u32'], ['kvHeads', 'u32'], ['group', 'u32'], ['scale', 'f32'],
 ];
 
-export function attentionKernel(headDim: number) {
-  const wg = flags.attentionWorkgroupSize;
+export function attentionKernel(tun: Tunables, headDim: number) {
+  const wg = tun.attentionWorkgroupSize;
   const hd = headDim;
   const lanes = Math.min(hd, wg); // threads per key group in the p·V phase
   const groups = Math.max(1, Math.floor(wg / lanes)); // key groups

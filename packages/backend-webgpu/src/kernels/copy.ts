@@ -1,5 +1,5 @@
 import { BUILTINS, FLAT_WG, memoSpec, paramsStruct, storage, type Field } from './common.js';
-import { flags } from '../flags.js';
+import type { Tunables } from '../flags.js';
 
 /**
  * Strided block copy of 32-bit words (bit-exact for f32 and i32): for o < n / blk, j < blk:
@@ -8,8 +8,8 @@ import { flags } from '../flags.js';
  */
 export const COPY_FIELDS: readonly Field[] = [['n', 'u32'], ['blk', 'u32'], ['srcStride', 'u32'], ['srcOff', 'u32'], ['dstStride', 'u32'], ['dstOff', 'u32']];
 
-export function copyKernel() {
-  const wg = flags.elementwiseWorkgroupSize;
+export function copyKernel(tun: Tunables) {
+  const wg = tun.elementwiseWorkgroupSize;
   return memoSpec(`copy|${wg}`, () => ({
     name: 'copy',
     storage: ['read', 'write'],

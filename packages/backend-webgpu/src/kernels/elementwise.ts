@@ -1,5 +1,5 @@
 import { BUILTINS, FLAT_WG, memoSpec, paramsStruct, storage, type Field } from './common.js';
-import { flags } from '../flags.js';
+import type { Tunables } from '../flags.js';
 
 /**
  * Add / Mul with b broadcast from the right (mode 0: same shape, 1: b is a contiguous suffix, 2: general, with
@@ -16,8 +16,8 @@ export const BINARY_FIELDS: readonly Field[] = [
 ];
 export const BINARY_MAX_RANK = MAX_RANK;
 
-export function binaryKernel(op: BinaryOp) {
-  const wg = flags.elementwiseWorkgroupSize;
+export function binaryKernel(tun: Tunables, op: BinaryOp) {
+  const wg = tun.elementwiseWorkgroupSize;
   const expr = op === 'add' ? 'a[i] + b[bi]' : 'a[i] * b[bi]';
   const dims = Array.from({ length: MAX_RANK }, (_, d) => d);
   return memoSpec(`binary-${op}|${wg}`, () => ({
@@ -56,8 +56,8 @@ fn main(${BUILTINS}) {
 export const UNARY_FIELDS: readonly Field[] = [['n', 'u32']];
 
 /** silu(gate) * up when `silu`, else relu(x). */
-export function unaryKernel(op: 'silu-mul' | 'relu') {
-  const wg = flags.elementwiseWorkgroupSize;
+export function unaryKernel(tun: Tunables, op: 'silu-mul' | 'relu') {
+  const wg = tun.elementwiseWorkgroupSize;
   const silu = op === 'silu-mul';
   return memoSpec(`${op}|${wg}`, () => ({
     name: `elementwise-${op}`,

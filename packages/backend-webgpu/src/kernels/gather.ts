@@ -1,5 +1,5 @@
 import { BUILTINS, FLAT_WG, memoSpec, paramsStruct, storage, type Field } from './common.js';
-import { flags } from '../flags.js';
+import type { Tunables } from '../flags.js';
 
 /**
  * Embedding lookup: y[t, j] = table[ids[t], j]. A table larger than one storage binding is split by rows; each
@@ -8,8 +8,8 @@ import { flags } from '../flags.js';
  */
 export const GATHER_FIELDS: readonly Field[] = [['n', 'u32'], ['h', 'u32'], ['rowStart', 'i32'], ['rows', 'i32'], ['vocab', 'i32'], ['zeroInvalid', 'u32']];
 
-export function gatherKernel() {
-  const wg = flags.elementwiseWorkgroupSize;
+export function gatherKernel(tun: Tunables) {
+  const wg = tun.elementwiseWorkgroupSize;
   return memoSpec(`gather|${wg}`, () => ({
     name: 'gather',
     storage: ['read', 'read', 'write'],

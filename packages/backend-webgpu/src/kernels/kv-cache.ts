@@ -1,5 +1,5 @@
 import { BUILTINS, FLAT_WG, memoSpec, paramsStruct, storage, type Field } from './common.js';
-import { flags } from '../flags.js';
+import type { Tunables } from '../flags.js';
 
 /**
  * KV caches live as [B, nKv, cap, hd] with cap >= the tokens held, so a decode step appends in place.
@@ -9,8 +9,8 @@ import { flags } from '../flags.js';
 export const KV_APPEND_FIELDS: readonly Field[] = [['n', 'u32'], ['seq', 'u32'], ['kvHeads', 'u32'], ['hd', 'u32'], ['past', 'u32'], ['cap', 'u32']];
 export const KV_COPY_FIELDS: readonly Field[] = [['n', 'u32'], ['past', 'u32'], ['hd', 'u32'], ['capIn', 'u32'], ['capOut', 'u32']];
 
-export function kvAppendKernel() {
-  const wg = flags.elementwiseWorkgroupSize;
+export function kvAppendKernel(tun: Tunables) {
+  const wg = tun.elementwiseWorkgroupSize;
   return memoSpec(`kv-append|${wg}`, () => ({
     name: 'kv-append',
     storage: ['read', 'read', 'write', 'write'],
@@ -34,8 +34,8 @@ fn main(${BUILTINS}) {
   }));
 }
 
-export function kvCopyKernel() {
-  const wg = flags.elementwiseWorkgroupSize;
+export function kvCopyKernel(tun: Tunables) {
+  const wg = tun.elementwiseWorkgroupSize;
   return memoSpec(`kv-copy|${wg}`, () => ({
     name: 'kv-copy',
     storage: ['read', 'read', 'write', 'write'],

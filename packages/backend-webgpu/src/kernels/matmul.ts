@@ -1,20 +1,21 @@
 import { BUILTINS, FLAT_WG, grid, memoSpec, paramsStruct, storage, type Field } from './common.js';
-import { flags } from '../flags.js';
+import type { Tunables } from '../flags.js';
 
 /**
  * y[m, nOff + n] = epilogue(Σ_k x[m, k] · w[n, k])  (x [M,K], w [N,K] row-major: PyTorch's Linear layout)
  *
- * Two paths:
- * - gemv (M <= flags.gemvMaxRows, decode): a workgroup computes `gemvColumns` outputs for all M rows; the threads
+ * Paths (tunables in flags.ts):
+ * - gemv (M <= gemvMaxRows, decode): a workgroup computes `gemvColumns` outputs for all M rows; the threads
  *   of a column split K (vec4 loads when K % 4 == 0) and a workgroup tree reduction sums them.
  * - tiled (prefill): register-tiled GEMM, (wgY·tm) x (wgX·tn) outputs per workgroup, K in steps of tk staged in
  *   workgroup memory; two tile shapes (small M, large M).
+ * - direct (CPU-emulated adapters: SwiftShader, lavapipe): no workgroup memory, no barriers; each thread computes
+ *   a tm x tn block from x and w (tm = M when M <= gemvMaxRows, so decode does no redundant rows).
  * Epilogues: none, bias (+ bias[nOff + n]), residual (+ res[m, nOff + n]: the X-LoRA up-projection adding `base`),
  * xlora (× the token's effective expert scaling, top-k / softmax-over-top-k folded in: the rank-space GEMM).
  * A weight larger than one storage binding is split by rows of w: one dispatch per chunk, with nOff / outStride.
  */
-export type MatmulPath = 'gemv' | 'tiled-small' | 'tiled-large';
-export type Epilogue = 'none' | 'bias' | 'residual' | 'xlora';
+export type MatmulPath = 'gemv' | 'tiled-small' | 'tiled-large' | 'direct';
 
 export interface MatmulVariant {
   path: MatmulPath;
@@ -26,6 +27,8 @@ export interface MatmulVariant {
   softmaxTopK?: boolean;
   /** weight storage type (f16 needs the shader-f16 feature) */
   wType?: 'f32' | 'f16';
+  /** direct path: rows per thread (M itself when M <= gemvMaxRows) */
+  tm?: number;
 }
 
 export const MATMUL_FIELDS: readonly Field[] = [
@@ -34,15 +37,28 @@ export const MATMUL_FIELDS: readonly Field[] = [
   ['seq', 'u32'], ['sb', 'u32'], ['ss', 'u32'], ['lc', 'u32'], ['layer', 'u32'], ['experts', 'u32'], ['topK', 'u32'], ['gw', 'f32'],
 ];
 
-export function matmulPath(rows: number): MatmulPath {
-  if (rows <= flags.gemvMaxRows) return 'gemv';
-  return rows <= flags.tiledSmallMaxRows ? 'tiled-small' : 'tiled-large';
+/** The kernel variant for an [M,K] x [N,K]ᵀ product (without epilogue fields). */
+export function matmulChoice(tun: Tunables, rows: number, k: number): Pick<MatmulVariant, 'path' | 'vec' | 'tm'> {
+  const vec = k % 4 === 0;
+  if (tun.matmulDirect) return { path: 'direct', vec, tm: rows <= tun.gemvMaxRows ? Math.max(rows, 1) : tun.matmulDirect.tm };
+  if (rows <= tun.gemvMaxRows) return { path: 'gemv', vec };
+  return { path: rows <= tun.tiledSmallMaxRows ? 'tiled-small' : 'tiled-large', vec };
 }
 
-/** Workgroups for one dispatch of `path` over an [M, N] output. */
-export function matmulGrid(path: MatmulPath, m: number, n: number, maxDim: number): [number, number] {
-  if (path === 'gemv') return grid(Math.ceil(n / (flags.gemvThreadsPerColumn === 1 ? Math.max(1, Math.floor(flags.gemvColumns / flags.gemvColumnsPerThread)) * flags.gemvColumnsPerThread : flags.gemvColumns)), maxDim);
-  const t = path === 'tiled-small' ? flags.tiledSmall : flags.tiledLarge;
+function directShape(tun: Tunables, v: Pick<MatmulVariant, 'tm'>) {
+  const d = tun.matmulDirect!;
+  const tm = v.tm ?? d.tm;
+  return { wg: d.wg, tm, tn: tm <= tun.gemvMaxRows && tm < d.tm ? d.gemvTn : d.tn };
+}
+
+/** Workgroups for one dispatch over an [M, N] output. */
+export function matmulGrid(tun: Tunables, v: Pick<MatmulVariant, 'path' | 'tm'>, m: number, n: number, maxDim: number): [number, number] {
+  if (v.path === 'direct') {
+    const d = directShape(tun, v);
+    return grid(Math.ceil((Math.ceil(m / d.tm) * Math.ceil(n / d.tn)) / d.wg), maxDim);
+  }
+  if (v.path === 'gemv') return grid(Math.ceil(n / tun.gemvColumns), maxDim);
+  const t = v.path === 'tiled-small' ? tun.tiledSmall : tun.tiledLarge;
   return grid(Math.ceil(m / (t.wgY * t.tm)) * Math.ceil(n / (t.wgX * t.tn)), maxDim);
 }
 
@@ -98,14 +114,20 @@ fn epi(a: f32, m: u32, n: u32) -> f32 { return a * eff_scale(m, n); }`,
   }
 }
 
-function key(v: MatmulVariant): string {
-  const t = v.path === 'gemv' ? `${flags.gemvColumns}x${flags.gemvThreadsPerColumn}x${flags.gemvMaxRows}x${flags.gemvColumnsPerThread}`
-    : JSON.stringify(v.path === 'tiled-small' ? flags.tiledSmall : flags.tiledLarge);
+function directShape(path: MatmulPath) {
+  const d = tun.matmulDirect!;
+  return path === 'direct-gemv' ? { wg: d.wg, tm: tun.gemvMaxRows, tn: d.gemvTn } : d;
+}
+
+function key(tun: Tunables, v: MatmulVariant): string {
+  const t = v.path === 'direct' ? JSON.stringify(directShape(tun, v))
+    : v.path === 'gemv' ? `${tun.gemvColumns}x${tun.gemvThreadsPerColumn}x${tun.gemvMaxRows}`
+      : JSON.stringify(v.path === 'tiled-small' ? tun.tiledSmall : tun.tiledLarge);
   return `matmul|${v.path}|${t}|${v.vec ? 'v4' : 's'}|${v.epilogue}|${v.topK ? 'k' : ''}${v.softmaxTopK ? 's' : ''}|${v.wType ?? 'f32'}`;
 }
 
-export function matmulKernel(v: MatmulVariant) {
-  return memoSpec(key(v), () => {
+export function matmulKernel(tun: Tunables, v: MatmulVariant) {
+  return memoSpec(key(tun, v), () => {
     const epi = epilogueCode(v);
     const wt = v.wType ?? 'f32';
     const xType = v.vec ? 'vec4f' : 'f32';
@@ -114,15 +136,15 @@ export function matmulKernel(v: MatmulVariant) {
     const head = `${wt === 'f16' ? 'enable f16;\n' : ''}${paramsStruct(MATMUL_FIELDS)}${storage(1, 'x', 'read', xType)}${storage(2, 'w', 'read', wType)}${epi.bindings}${storage(outBinding, 'y', 'write', 'f32')}
 ${epi.fn}
 `;
-    const body = v.path === 'gemv' ? gemvBody(v) : tiledBody(v, v.path === 'tiled-small' ? flags.tiledSmall : flags.tiledLarge);
+    const body = v.path === 'direct' ? directBody(v, directShape(tun, v)) : v.path === 'gemv' ? gemvBody(tun, v)
+      : tiledBody(v, v.path === 'tiled-small' ? tun.tiledSmall : tun.tiledLarge);
     return { name: `matmul-${v.path}${v.epilogue === 'none' ? '' : '-' + v.epilogue}`, storage: ['read', 'read', ...epi.extra, 'write'], code: head + body };
   });
 }
 
-function gemvBody(v: MatmulVariant): string {
-  const cols = flags.gemvColumns, tpc = flags.gemvThreadsPerColumn, rows = flags.gemvMaxRows;
-  if ((tpc & (tpc - 1)) !== 0) throw new Error('flags.gemvThreadsPerColumn must be a power of two');
-  if (tpc === 1) return gemvRowwiseBody(v);
+function gemvBody(tun: Tunables, v: MatmulVariant): string {
+  const cols = tun.gemvColumns, tpc = tun.gemvThreadsPerColumn, rows = tun.gemvMaxRows;
+  if ((tpc & (tpc - 1)) !== 0) throw new Error('tun.gemvThreadsPerColumn must be a power of two');
   const wg = cols * tpc;
   const load = v.vec
     ? `  let K4 = p.K / 4u;
@@ -169,47 +191,35 @@ fn main(${BUILTINS}) {
 `;
 }
 
-/** gemvThreadsPerColumn = 1 (CPU-like adapters): each thread owns gemvColumnsPerThread columns, no barriers. */
-function gemvRowwiseBody(v: MatmulVariant): string {
-  const cols = flags.gemvColumns, cpt = flags.gemvColumnsPerThread, rows = flags.gemvMaxRows;
-  const threads = Math.max(1, Math.floor(cols / cpt));
-  const perCol = (body: (j: number) => string) => Array.from({ length: cpt }, (_, j) => body(j)).join('\n');
-  const load = v.vec
-    ? `let K4 = p.K / 4u;
-  for (var k = 0u; k < K4; k++) {
-    ${perCol((j) => `let w${j} = vec4f(w[min(n0 + ${j}u, p.N - 1u) * K4 + k]);`)}
-    for (var r = 0u; r < MAXR; r++) {
-      if (r < p.M) {
-        let xv = x[r * K4 + k];
-        ${perCol((j) => `acc[r * CPT + ${j}u] += dot(w${j}, xv);`)}
-      }
-    }
-  }`
-    : `for (var k = 0u; k < p.K; k++) {
-    ${perCol((j) => `let w${j} = f32(w[min(n0 + ${j}u, p.N - 1u) * p.K + k]);`)}
-    for (var r = 0u; r < MAXR; r++) {
-      if (r < p.M) {
-        let xv = x[r * p.K + k];
-        ${perCol((j) => `acc[r * CPT + ${j}u] += w${j} * xv;`)}
-      }
-    }
-  }`;
-  return `const CPT = ${cpt}u;
-const MAXR = ${rows}u;
-@compute @workgroup_size(${threads})
+/**
+ * No workgroup memory and no barriers (best on CPU-emulated adapters such as SwiftShader and lavapipe, where
+ * barriers are costly and global loads are cached): each thread computes a tm x tn block straight from x and w.
+ */
+function directBody(v: MatmulVariant, d: { wg: number; tm: number; tn: number }): string {
+  const { wg, tm, tn } = d;
+  const rows = Array.from({ length: tm }, (_, i) => i);
+  const cols = Array.from({ length: tn }, (_, j) => j);
+  const kStep = v.vec ? 'K4' : 'p.K';
+  const cvt = v.vec ? 'vec4f' : 'f32';
+  const mul = (a: string, b: string) => (v.vec ? `dot(${a}, ${b})` : `${a} * ${b}`);
+  return `@compute @workgroup_size(${wg})
 fn main(${BUILTINS}) {
   ${FLAT_WG}
-  let n0 = (wg * ${threads}u + li) * CPT;
-  if (n0 >= p.N) { return; }
-  var acc: array<f32, ${rows * cpt}>;
-  ${load}
-  for (var r = 0u; r < MAXR; r++) {
-    if (r < p.M) {
-      for (var j = 0u; j < CPT; j++) {
-        if (n0 + j < p.N) { y[r * p.outStride + p.nOff + n0 + j] = epi(acc[r * CPT + j], r, n0 + j); }
-      }
-    }
+  let tilesN = (p.N + ${tn - 1}u) / ${tn}u;
+  let tile = wg * ${wg}u + li;
+  let m0 = (tile / tilesN) * ${tm}u;
+  let n0 = (tile % tilesN) * ${tn}u;
+  if (m0 >= p.M) { return; }
+  let K4 = ${v.vec ? 'p.K / 4u' : 'p.K'};
+  ${rows.map((i) => `let xr${i} = min(m0 + ${i}u, p.M - 1u) * ${kStep};`).join('\n  ')}
+  ${cols.map((j) => `let wr${j} = min(n0 + ${j}u, p.N - 1u) * ${kStep};`).join('\n  ')}
+  ${rows.flatMap((i) => cols.map((j) => `var a${i}_${j} = 0.0;`)).join(' ')}
+  for (var k = 0u; k < K4; k++) {
+    ${rows.map((i) => `let x${i} = x[xr${i} + k];`).join('\n    ')}
+    ${cols.map((j) => `let w${j} = ${cvt}(w[wr${j} + k]);`).join('\n    ')}
+    ${rows.flatMap((i) => cols.map((j) => `a${i}_${j} += ${mul(`x${i}`, `w${j}`)};`)).join('\n    ')}
   }
+  ${rows.flatMap((i) => cols.map((j) => `if (m0 + ${i}u < p.M && n0 + ${j}u < p.N) { y[(m0 + ${i}u) * p.outStride + p.nOff + n0 + ${j}u] = epi(a${i}_${j}, m0 + ${i}u, n0 + ${j}u); }`)).join('\n  ')}
 }
 `;
 }

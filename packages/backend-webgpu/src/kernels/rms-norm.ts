@@ -1,11 +1,11 @@
 import { BUILTINS, FLAT_WG, memoSpec, paramsStruct, storage, type Field } from './common.js';
-import { flags } from '../flags.js';
+import type { Tunables } from '../flags.js';
 
 /** y = x / sqrt(mean(x²) + eps) · w, one workgroup per row, sum of squares by a workgroup tree reduction. */
 export const RMS_NORM_FIELDS: readonly Field[] = [['rows', 'u32'], ['h', 'u32'], ['eps', 'f32']];
 
-export function rmsNormKernel() {
-  const wg = flags.reduceWorkgroupSize;
+export function rmsNormKernel(tun: Tunables) {
+  const wg = tun.reduceWorkgroupSize;
   return memoSpec(`rms-norm|${wg}`, () => ({
     name: 'rms-norm',
     storage: ['read', 'read', 'write'],

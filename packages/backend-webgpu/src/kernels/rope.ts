@@ -1,5 +1,5 @@
 import { BUILTINS, FLAT_WG, memoSpec, paramsStruct, storage, type Field } from './common.js';
-import { flags } from '../flags.js';
+import type { Tunables } from '../flags.js';
 
 /**
  * Rotary embedding (HF rotate_half), one thread per (token, head, i < headDim/2).
@@ -52,8 +52,8 @@ fn sincos(a: f32) -> vec2f {
 }
 `;
 
-export function ropeKernel() {
-  const wg = flags.elementwiseWorkgroupSize;
+export function ropeKernel(tun: Tunables) {
+  const wg = tun.elementwiseWorkgroupSize;
   return memoSpec(`rope|${wg}`, () => ({
     name: 'rope',
     storage: ['read', 'read', 'read', 'write'],

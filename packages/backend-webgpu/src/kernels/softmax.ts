@@ -1,11 +1,11 @@
 import { BUILTINS, FLAT_WG, memoSpec, paramsStruct, storage, type Field } from './common.js';
-import { flags } from '../flags.js';
+import type { Tunables } from '../flags.js';
 
 /** softmax(x / temperature) over the last axis: one workgroup per row, max and sum by workgroup reductions. */
 export const SOFTMAX_FIELDS: readonly Field[] = [['rows', 'u32'], ['n', 'u32'], ['temperature', 'f32']];
 
-export function softmaxKernel() {
-  const wg = flags.reduceWorkgroupSize;
+export function softmaxKernel(tun: Tunables) {
+  const wg = tun.reduceWorkgroupSize;
   return memoSpec(`softmax|${wg}`, () => ({
     name: 'softmax',
     storage: ['read', 'write'],

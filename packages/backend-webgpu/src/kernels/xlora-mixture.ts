@@ -1,4 +1,5 @@
-import { matmulKernel, matmulPath, type MatmulVariant } from './matmul.js';
+import type { Tunables } from '../flags.js';
+import { matmulChoice, matmulKernel, type MatmulVariant } from './matmul.js';
 
 /**
  * The fused X-LoRA mixture, two dispatches for any number of experts:
@@ -7,14 +8,14 @@ import { matmulKernel, matmulPath, type MatmulVariant } from './matmul.js';
  *   2. y[m, j] = base[m, j] + Σ_r B̂[j, r] mid[m, r]        — matmul with the `residual` epilogue.
  * Rank rows map to experts through a small i32 table (-1: no expert), built once per node.
  */
-export function mixtureDownKernel(rows: number, din: number, topK: boolean, softmaxTopK: boolean, wType: 'f32' | 'f16' = 'f32') {
-  const v: MatmulVariant = { path: matmulPath(rows), vec: din % 4 === 0, epilogue: 'xlora', topK, softmaxTopK, wType };
-  return { variant: v, spec: matmulKernel(v) };
+export function mixtureDownKernel(tun: Tunables, rows: number, din: number, topK: boolean, softmaxTopK: boolean, wType: 'f32' | 'f16' = 'f32') {
+  const v: MatmulVariant = { ...matmulChoice(tun, rows, din), epilogue: 'xlora', topK, softmaxTopK, wType };
+  return { variant: v, spec: matmulKernel(tun, v) };
 }
 
-export function mixtureUpKernel(rows: number, rank: number, wType: 'f32' | 'f16' = 'f32') {
-  const v: MatmulVariant = { path: matmulPath(rows), vec: rank % 4 === 0, epilogue: 'residual', wType };
-  return { variant: v, spec: matmulKernel(v) };
+export function mixtureUpKernel(tun: Tunables, rows: number, rank: number, wType: 'f32' | 'f16' = 'f32') {
+  const v: MatmulVariant = { ...matmulChoice(tun, rows, rank), epilogue: 'residual', wType };
+  return { variant: v, spec: matmulKernel(tun, v) };
 }
 
 /** rank row -> expert index (-1 where no segment covers the row) */
