@@ -1,5 +1,6 @@
 // Matmul throughput, webgpu vs cpu, at decode and prefill shapes. Not a test: `npx tsx bench/ops-bench.ts`
-// Options: --iters N (default: as many as fit in ~2 s per case), --f16 (f16 weights where the adapter has shader-f16)
+// Options: --iters N (default: as many as fit in ~2 s per case), --f16 (f16 weights where the adapter has shader-f16),
+// --profile auto|gpu|cpu (kernel tuning profile, flags.ts)
 import { CpuBackend } from '@xlora/backend-cpu';
 import { GraphBuilder, type Backend, type HostTensor } from '@xlora/core';
 import { randomF32, rng } from '../../testkit/src/random.js';
@@ -8,6 +9,7 @@ import { createWebGpuBackend, type WebGpuBackend } from '../src/index.js';
 const args = process.argv.slice(2);
 const fixedIters = args.includes('--iters') ? Number(args[args.indexOf('--iters') + 1]) : 0;
 const preferF16 = args.includes('--f16');
+const profile = (args.includes('--profile') ? args[args.indexOf('--profile') + 1] : 'auto') as 'auto' | 'gpu' | 'cpu';
 
 interface Case { label: string; rows: number; k: number; n: number; kind: 'matmul' | 'mixture' }
 const cases: Case[] = [
@@ -67,7 +69,7 @@ async function time(backend: Backend, c: Case, sync: () => Promise<void>): Promi
   return { ms, iters };
 }
 
-const gpu: WebGpuBackend = await createWebGpuBackend({ preferF16 });
+const gpu: WebGpuBackend = await createWebGpuBackend({ preferF16, profile });
 const cpu = new CpuBackend();
 console.log(`webgpu: ${gpu.info.device}; cpu: ${cpu.info.device}`);
 console.log('| case | webgpu ms | webgpu GFLOP/s | dispatches | cpu ms | cpu GFLOP/s | webgpu/cpu |');

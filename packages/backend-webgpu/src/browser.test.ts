@@ -40,7 +40,7 @@ describe('browser', () => {
         await page.screenshot({ path: join(resultsDir, 'browser-op-cases.png'), fullPage: true });
         expect(result.error, logs.join('\n')).toBeUndefined();
         expect(result.device).toMatch(/swiftshader|google|nvidia|amd|intel|apple/i);
-        expect(result.cases.map((c) => c.name)).toEqual(opCases().map((c) => c.name));
+        expect(result.cases.map((c) => c.name)).toEqual(['auto', 'gpu'].flatMap((p) => opCases().map((c) => `${c.name} [${p}]`)));
         expect(result.cases.flatMap((c) => c.failures)).toEqual([]);
       } finally {
         await context.close();

@@ -1,5 +1,4 @@
 import { BackendError } from '@xlora/core';
-import { flags } from './flags.js';
 
 // GPUBufferUsage / GPUMapMode values from the WebGPU spec (the globals do not exist in Node without the package)
 export const USAGE_MAP_READ = 0x1;
@@ -29,7 +28,7 @@ export function sizeClass(bytes: number): number {
   return Math.ceil(b / e) * e;
 }
 
-/** Storage buffers by size class; released buffers are kept (up to flags.poolMaxBytes) and reused LIFO. */
+/** Storage buffers by size class; released buffers are kept (up to maxPoolBytes) and reused LIFO. */
 export class BufferPool {
   private free = new Map<number, GPUBuffer[]>();
   private freeBytes = 0;
@@ -39,7 +38,8 @@ export class BufferPool {
   /** buffers created (not reused), for tests and benchmarks */
   created = 0;
 
-  constructor(private readonly device: GPUDevice, private readonly maxBinding: number, private readonly maxBuffer: number) {}
+  constructor(private readonly device: GPUDevice, private readonly maxBinding: number, private readonly maxBuffer: number,
+    private readonly maxPoolBytes: number) {}
 
   idOf(buffer: GPUBuffer): number {
     let id = this.ids.get(buffer);
@@ -84,7 +84,7 @@ export class BufferPool {
     if (--a.refs > 0) return;
     if (a.refs < 0) throw new BackendError('internal: buffer released twice');
     a.filled = undefined;
-    if (this.freeBytes + a.size > flags.poolMaxBytes) {
+    if (this.freeBytes + a.size > this.maxPoolBytes) {
       this.all.delete(a.buffer);
       a.buffer.destroy();
       return;

@@ -19,5 +19,7 @@ describe('webgpu adapter', () => {
 });
 
 opSuite(target);
+// the kernels real GPUs get (gemv with workgroup reductions, tiled GEMM), checked here on the same adapter
+opSuite({ ...target, label: `${probe.label}, gpu-profile kernels`, createBackend: () => createWebGpuBackend({ profile: 'gpu' }) });
 xloraForwardSuite(target);
 generateSuite(target);

@@ -21,6 +21,7 @@ export interface Acquired {
   ownsDevice: boolean;
   f16: boolean;
   description: string;
+  info?: GPUAdapterInfo;
 }
 
 const isNode = () => !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
@@ -53,7 +54,7 @@ export async function acquireDevice(options: AcquireOptions): Promise<Acquired> 
     const info = options.adapter?.info ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     return {
       device, adapter: options.adapter ?? null, gpu: null, ownsDevice: false,
-      f16: device.features.has('shader-f16') && !!options.preferF16, description: describeAdapter(info),
+      f16: device.features.has('shader-f16') && !!options.preferF16, description: describeAdapter(info), info,
     };
   }
   const tried: string[] = [];
@@ -96,5 +97,5 @@ export async function acquireDevice(options: AcquireOptions): Promise<Acquired> 
   } catch (err) {
     throw new BackendError(`WebGPU is not available: requestDevice() failed on ${describeAdapter(adapter.info)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  return { device, adapter, gpu, ownsDevice: true, f16, description: describeAdapter(adapter.info) };
+  return { device, adapter, gpu, ownsDevice: true, f16, description: describeAdapter(adapter.info), info: adapter.info };
 }

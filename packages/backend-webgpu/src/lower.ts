@@ -3,14 +3,14 @@ import {
   type AttentionAttrs, type DType, type GraphNode, type NodeOf, type XLoraMixtureAttrs,
 } from '@xlora/core';
 import type { Alloc } from './buffers.js';
-import { flags } from './flags.js';
+import type { Tunables } from './flags.js';
 import { ATTENTION_FIELDS, attentionKernel } from './kernels/attention.js';
 import { grid, packParams } from './kernels/common.js';
 import { COPY_FIELDS, copyKernel } from './kernels/copy.js';
 import { BINARY_FIELDS, BINARY_MAX_RANK, binaryKernel, UNARY_FIELDS, unaryKernel } from './kernels/elementwise.js';
 import { GATHER_FIELDS, gatherKernel } from './kernels/gather.js';
 import { KV_APPEND_FIELDS, KV_COPY_FIELDS, kvAppendKernel, kvCopyKernel } from './kernels/kv-cache.js';
-import { MATMUL_FIELDS, matmulGrid, matmulKernel, matmulPath } from './kernels/matmul.js';
+import { MATMUL_FIELDS, matmulChoice, matmulGrid, matmulKernel } from './kernels/matmul.js';
 import { RMS_NORM_FIELDS, rmsNormKernel } from './kernels/rms-norm.js';
 import { ROPE_FIELDS, ropeKernel } from './kernels/rope.js';
 import { SOFTMAX_FIELDS, softmaxKernel } from './kernels/softmax.js';
@@ -19,10 +19,15 @@ import type { Slot, Step, Val } from './plan.js';
 import type { KernelSpec } from './pipelines.js';
 
 export interface LowerEnv {
+  tun: Tunables;
   maxDim: number;
   maxBinding: number;
   /** per-node constants uploaded at compile time (rope tables, mixture row->expert tables) */
   nodeConst(node: GraphNode): Alloc;
+  /** a rotary cos/sin table covering positions [0, positions) for this Rope node's invFreq and factor */
+  ropeTable(node: NodeOf<'Rope'>, positions: number): Alloc;
+  /** i32 data of a graph input fed from the host this run (undefined: device feed or not an input) */
+  hostInts(name: string): Int32Array | undefined;
   /** output names the caller asked for (presents there keep spare capacity) */
   wanted: ReadonlySet<string>;
 }
@@ -78,13 +83,13 @@ export class Lowering {
   }
 
   private flat(n: number): [number, number] {
-    return grid(Math.ceil(n / flags.elementwiseWorkgroupSize), this.env.maxDim);
+    return grid(Math.ceil(n / this.env.tun.elementwiseWorkgroupSize), this.env.maxDim);
   }
 
   private copy(src: Slot, dst: Slot, outer: number, blk: number, srcStride: number, srcOff: number, dstStride: number, dstOff: number): void {
     const n = outer * blk;
     if (n === 0) return;
-    this.step(copyKernel(), [src, dst], COPY_FIELDS, [n, blk, srcStride, srcOff, dstStride, dstOff], this.flat(n));
+    this.step(copyKernel(this.env.tun), [src, dst], COPY_FIELDS, [n, blk, srcStride, srcOff, dstStride, dstOff], this.flat(n));
   }
 
   private output(node: GraphNode, i: number, shape: number[], dtype: DType = 'f32', cap?: number): Val {
@@ -108,7 +113,7 @@ export class Lowering {
         const y = this.output(node, 0, shapes[0]);
         const h = w.shape[0];
         const rows = h ? numel(x.shape) / h : 0;
-        if (rows) this.step(rmsNormKernel(), [x.slot, w.slot, y.slot], RMS_NORM_FIELDS, [rows, h, node.attrs.eps], grid(rows, this.env.maxDim));
+        if (rows) this.step(rmsNormKernel(this.env.tun), [x.slot, w.slot, y.slot], RMS_NORM_FIELDS, [rows, h, node.attrs.eps], grid(rows, this.env.maxDim));
         return;
       }
       case 'Rope': {
@@ -117,8 +122,16 @@ export class Lowering {
         const y = this.output(node, 0, shapes[0]);
         const { numHeads, headDim, attentionFactor } = node.attrs;
         const n = numel(pos.shape) * numHeads * (headDim / 2);
-        const table = this.slot('ext', 0, 'rope table', this.env.nodeConst(node));
-        if (n) this.step(ropeKernel(), [x.slot, pos.slot, table, y.slot], ROPE_FIELDS, [n, numHeads, headDim, headDim / 2, attentionFactor], this.flat(n));
+        if (!n) return;
+        const host = this.env.hostInts(node.inputs[1]);
+        let lo = 0, hi = -1;
+        if (host) for (const v of host) { if (v < lo) lo = v; if (v > hi) hi = v; }
+        const useTable = !!host && lo >= 0;
+        const table = useTable
+          ? this.slot('ext', 0, 'rope cos/sin', this.env.ropeTable(node, hi + 1))
+          : this.slot('ext', 0, 'rope invFreq', this.env.nodeConst(node));
+        this.step(ropeKernel(this.env.tun), [x.slot, pos.slot, table, y.slot], ROPE_FIELDS,
+          [n, numHeads, headDim, headDim / 2, attentionFactor, useTable ? 1 : 0], this.flat(n));
         return;
       }
       case 'Attention': return this.attention(node, shapes);
@@ -128,8 +141,8 @@ export class Lowering {
         const y = this.output(node, 0, shapes[0]);
         const n = numel(shapes[0]);
         if (!n) return;
-        if (node.op === 'SiluMul') this.step(unaryKernel('silu-mul'), [x.slot, this.dense(node.inputs[1]).slot, y.slot], UNARY_FIELDS, [n], this.flat(n));
-        else this.step(unaryKernel('relu'), [x.slot, y.slot], UNARY_FIELDS, [n], this.flat(n));
+        if (node.op === 'SiluMul') this.step(unaryKernel(this.env.tun, 'silu-mul'), [x.slot, this.dense(node.inputs[1]).slot, y.slot], UNARY_FIELDS, [n], this.flat(n));
+        else this.step(unaryKernel(this.env.tun, 'relu'), [x.slot, y.slot], UNARY_FIELDS, [n], this.flat(n));
         return;
       }
       case 'Softmax': {
@@ -137,7 +150,7 @@ export class Lowering {
         const y = this.output(node, 0, shapes[0]);
         const n = x.shape[x.shape.length - 1];
         const rows = n ? numel(x.shape) / n : 0;
-        if (rows) this.step(softmaxKernel(), [x.slot, y.slot], SOFTMAX_FIELDS, [rows, n, node.attrs.temperature], grid(rows, this.env.maxDim));
+        if (rows) this.step(softmaxKernel(this.env.tun), [x.slot, y.slot], SOFTMAX_FIELDS, [rows, n, node.attrs.temperature], grid(rows, this.env.maxDim));
         return;
       }
       case 'Reshape': {
@@ -171,7 +184,7 @@ export class Lowering {
     if (table.cap !== undefined) throw new BackendError(`Gather "${node.name}": the table cannot be a KV cache`);
     const chunks = table.chunks ?? [{ slot: table.slot, rowStart: 0, rows: vocab }];
     chunks.forEach((c, i) => {
-      this.step(gatherKernel(), [c.slot, ids.slot, y.slot], GATHER_FIELDS, [n, h, c.rowStart, c.rows, vocab, i === 0 ? 1 : 0], this.flat(n));
+      this.step(gatherKernel(this.env.tun), [c.slot, ids.slot, y.slot], GATHER_FIELDS, [n, h, c.rowStart, c.rows, vocab, i === 0 ? 1 : 0], this.flat(n));
     });
   }
 
@@ -184,12 +197,12 @@ export class Lowering {
     const m = k ? numel(x.shape) / k : numel(shape.slice(0, -1));
     if (!m || !n) return;
     if (w.cap !== undefined) throw new BackendError(`MatMul "${node.name}": the weight cannot be a KV cache`);
-    const path = matmulPath(m);
-    const spec = matmulKernel({ path, vec: k % 4 === 0, epilogue: bias ? 'bias' : 'none', wType: w.f16 ? 'f16' : 'f32' });
+    const choice = matmulChoice(this.env.tun, m, k);
+    const spec = matmulKernel(this.env.tun, { ...choice, epilogue: bias ? 'bias' : 'none', wType: w.f16 ? 'f16' : 'f32' });
     const chunks = w.chunks ?? [{ slot: w.slot, rowStart: 0, rows: n }];
     for (const c of chunks) {
       const slots = bias ? [x.slot, c.slot, bias.slot, y.slot] : [x.slot, c.slot, y.slot];
-      this.step(spec, slots, MATMUL_FIELDS, [m, c.rows, k, c.rowStart, n, 1, 1, 1, 1, 0, 0, 0, 0], matmulGrid(path, m, c.rows, this.env.maxDim));
+      this.step(spec, slots, MATMUL_FIELDS, [m, c.rows, k, c.rowStart, n, 1, 1, 1, 1, 0, 0, 0, 0], matmulGrid(this.env.tun, choice, m, c.rows, this.env.maxDim));
     }
   }
 
@@ -216,7 +229,7 @@ export class Lowering {
         bs[i] = j >= 0 && b.shape[j] !== 1 ? bStr[j] : 0;
       });
     }
-    this.step(binaryKernel(node.op === 'Add' ? 'add' : 'mul'), [a.slot, b.slot, y.slot], BINARY_FIELDS,
+    this.step(binaryKernel(this.env.tun, node.op === 'Add' ? 'add' : 'mul'), [a.slot, b.slot, y.slot], BINARY_FIELDS,
       [n, Math.max(bn, 1), a.shape.length, mode, ...sh, ...bs], this.flat(n));
   }
 
@@ -242,13 +255,13 @@ export class Lowering {
     const layer = sl === 1 ? 0 : attrs.layer;
     const table = this.slot('ext', 0, 'mixture rows', this.env.nodeConst(node));
     const mid = this.slot('plan', m * rank * 4, `${node.name} (rank space)`);
-    const down = mixtureDownKernel(m, din, attrs.topK !== null, attrs.softmaxTopK, a.f16 ? 'f16' : 'f32');
+    const down = mixtureDownKernel(this.env.tun, m, din, attrs.topK !== null, attrs.softmaxTopK, a.f16 ? 'f16' : 'f32');
     this.step(down.spec, [x.slot, a.slot, sc.slot, table, mid], MATMUL_FIELDS,
       [m, rank, din, 0, rank, seq, sb, ss, sl, layer, experts, attrs.topK ?? NO_TOPK, attrs.globalWeight],
-      matmulGrid(down.variant.path, m, rank, this.env.maxDim));
-    const up = mixtureUpKernel(m, rank, b.f16 ? 'f16' : 'f32');
+      matmulGrid(this.env.tun, down.variant, m, rank, this.env.maxDim));
+    const up = mixtureUpKernel(this.env.tun, m, rank, b.f16 ? 'f16' : 'f32');
     this.step(up.spec, [mid, b.slot, base.slot, y.slot], MATMUL_FIELDS,
-      [m, dout, rank, 0, dout, 1, 1, 1, 1, 0, 0, 0, 0], matmulGrid(up.variant.path, m, dout, this.env.maxDim));
+      [m, dout, rank, 0, dout, 1, 1, 1, 1, 0, 0, 0, 0], matmulGrid(this.env.tun, up.variant, m, dout, this.env.maxDim));
   }
 
   private attention(node: NodeOf<'Attention'>, shapes: number[][]): void {
@@ -289,23 +302,23 @@ export class Lowering {
       presK.slot.fillTo = total;
       presV.slot.fillTo = total;
       const n = batch * kvHeads * past * hd;
-      if (n) this.step(kvCopyKernel(), [pk.slot, pv.slot, presK.slot, presV.slot], KV_COPY_FIELDS, [n, past, hd, capK, cap], this.flat(n));
+      if (n) this.step(kvCopyKernel(this.env.tun), [pk.slot, pv.slot, presK.slot, presV.slot], KV_COPY_FIELDS, [n, past, hd, capK, cap], this.flat(n));
     }
     this.values.set(node.outputs[1], presK);
     this.values.set(node.outputs[2], presV);
     const na = batch * seq * kvHeads * hd;
-    if (na) this.step(kvAppendKernel(), [k.slot, v.slot, presK.slot, presV.slot], KV_APPEND_FIELDS, [na, seq, kvHeads, hd, past, cap], this.flat(na));
+    if (na) this.step(kvAppendKernel(this.env.tun), [k.slot, v.slot, presK.slot, presV.slot], KV_APPEND_FIELDS, [na, seq, kvHeads, hd, past, cap], this.flat(na));
     const rows = batch * seq * heads;
     if (rows) {
-      this.step(attentionKernel(hd), [q.slot, presK.slot, presV.slot, mask.slot, out.slot], ATTENTION_FIELDS,
+      this.step(attentionKernel(this.env.tun, hd), [q.slot, presK.slot, presV.slot, mask.slot, out.slot], ATTENTION_FIELDS,
         [rows, seq, past, total, cap, heads, kvHeads, heads / kvHeads, attrs.scale], grid(rows, this.env.maxDim));
     }
   }
 
   /** KV capacity for `total` tokens: room to grow, within one storage binding. */
   private capacityFor(total: number, bytesPerToken: number): number {
-    const align = flags.kvCacheAlign;
-    let cap = Math.max(total + flags.kvCacheMinHeadroom, Math.ceil(total * flags.kvCacheGrowth));
+    const align = this.env.tun.kvCacheAlign;
+    let cap = Math.max(total + this.env.tun.kvCacheMinHeadroom, Math.ceil(total * this.env.tun.kvCacheGrowth));
     cap = Math.ceil(cap / align) * align;
     const maxTokens = bytesPerToken ? Math.floor(this.env.maxBinding / bytesPerToken) : cap;
     if (cap > maxTokens) cap = Math.max(total, maxTokens);

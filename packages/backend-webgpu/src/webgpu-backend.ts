@@ -1,21 +1,21 @@
 import {
   BackendError, InputError, formatShape, isHostTensor, numel, sameShape,
   type Backend, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph, type GraphNode,
-  type HostTensor, type RunOptions, type WeightMap,
+  type HostTensor, type NodeOf, type RunOptions, type WeightMap,
 } from '@xlora/core';
 import { BufferPool, MAP_READ, USAGE_COPY_DST, USAGE_MAP_READ, type Alloc } from './buffers.js';
-import { flags } from './flags.js';
-import { acquireDevice, type AcquireOptions } from './gpu-context.js';
+import { isCpuAdapter, tunablesFor, type Tunables, type TuningProfile } from './flags.js';
+import { acquireDevice, type AcquireOptions, type Acquired } from './gpu-context.js';
 import { attentionKernel } from './kernels/attention.js';
 import { copyKernel } from './kernels/copy.js';
 import { binaryKernel, unaryKernel } from './kernels/elementwise.js';
 import { gatherKernel } from './kernels/gather.js';
 import { kvAppendKernel, kvCopyKernel } from './kernels/kv-cache.js';
-import { matmulKernel, type MatmulPath } from './kernels/matmul.js';
+import { matmulChoice, matmulKernel } from './kernels/matmul.js';
 import { rmsNormKernel } from './kernels/rms-norm.js';
-import { ropeFrequencyTable, ropeKernel } from './kernels/rope.js';
+import { ropeCosSinTable, ropeFrequencyTable, ropeKernel } from './kernels/rope.js';
 import { softmaxKernel } from './kernels/softmax.js';
-import { rowExpertTable } from './kernels/xlora-mixture.js';
+import { mixtureDownKernel, mixtureUpKernel, rowExpertTable } from './kernels/xlora-mixture.js';
 import { checkIds, Lowering } from './lower.js';
 import { PipelineCache, type KernelSpec } from './pipelines.js';
 import { Plan, type Slot, type Val } from './plan.js';
@@ -23,6 +23,8 @@ import { WebGpuTensor } from './tensor.js';
 import { WeightStore, writeTyped, type WeightEntry } from './weights.js';
 
 export interface WebGpuBackendOptions extends AcquireOptions {
+  /** kernel tuning: 'auto' (default) picks the barrier-free 'cpu' profile on SwiftShader / lavapipe, else 'gpu' */
+  profile?: TuningProfile;
   /** Lower some device limits (tests, or to mimic a smaller GPU). */
   limits?: { maxStorageBufferBindingSize?: number; maxComputeWorkgroupsPerDimension?: number };
 }
@@ -60,8 +62,6 @@ class WebGpuExecutable implements Executable {
   }
 }
 
-/** matmul paths compiled at compile(); tiled-large (prompts over flags.tiledSmallMaxRows tokens) compiles on first use */
-const MATMUL_PATHS: MatmulPath[] = ['gemv', 'tiled-small'];
 
 /** Uses of a weight that accept row-split buffers / f16 storage. */
 const SPLITTABLE = new Set(['MatMul:1', 'Gather:0']);
@@ -74,6 +74,8 @@ const F16_OK = new Set(['MatMul:1', 'XLoraMixture:2', 'XLoraMixture:3']);
 export class WebGpuBackend implements Backend {
   readonly info: BackendInfo;
   readonly device: GPUDevice;
+  /** the kernel tunables this backend uses (flags.ts, with the cpu profile's overrides on CPU-emulated adapters) */
+  readonly tunables: Tunables;
   readonly limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number; maxStorageBuffersPerShaderStage: number };
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
@@ -91,10 +93,12 @@ export class WebGpuBackend implements Backend {
   private readonly finalizer = new FinalizationRegistry<Alloc>((a) => {
     if (!this.disposed) this.pool.releaseRef(a);
   });
+  /** rotary cos/sin tables by (invFreq, factor), grown on demand */
+  private readonly ropeTables = new Map<string, { alloc: Alloc; positions: number }>();
   private plansCreated = 0;
   private lastRunDispatches = 0;
 
-  constructor(acq: { device: GPUDevice; description: string; ownsDevice: boolean; f16: boolean; gpu: GPU | null }, options: WebGpuBackendOptions = {}) {
+  constructor(acq: Acquired, options: WebGpuBackendOptions = {}) {
     const device = acq.device;
     this.device = device;
     this.gpu = acq.gpu;
@@ -109,8 +113,11 @@ export class WebGpuBackend implements Backend {
     if (this.limits.maxStorageBuffersPerShaderStage < 5) {
       throw new BackendError(`WebGPU device ${acq.description} allows ${this.limits.maxStorageBuffersPerShaderStage} storage buffers per shader stage; the kernels need 5`);
     }
-    this.info = { name: 'webgpu', device: `${acq.description}${this.f16 ? ' (f16 weights)' : ''}`, supportsF16: this.f16 };
-    this.pool = new BufferPool(device, this.limits.maxStorageBufferBindingSize, l.maxBufferSize);
+    const cpuLike = isCpuAdapter(acq.info) || /swiftshader|llvmpipe|lavapipe/i.test(acq.description);
+    this.tunables = tunablesFor(options.profile ?? 'auto', cpuLike);
+    const profile = this.tunables.matmulDirect ? 'cpu' : 'gpu';
+    this.info = { name: 'webgpu', device: `${acq.description} (${profile} kernels${this.f16 ? ', f16 weights' : ''})`, supportsF16: this.f16 };
+    this.pool = new BufferPool(device, this.limits.maxStorageBufferBindingSize, l.maxBufferSize, this.tunables.poolMaxBytes);
     this.pipelines = new PipelineCache(device);
     this.weightStore = new WeightStore(this.pool, device.queue, this.limits.maxStorageBufferBindingSize, acq.description);
     this.lost = device.lost.then((info) => {
@@ -191,40 +198,54 @@ export class WebGpuBackend implements Backend {
   }
 
   private kernelsFor(node: GraphNode, graph: Graph, weights: Map<string, WeightEntry>): KernelSpec[] {
+    const tun = this.tunables;
     const dimOf = (name: string, axis: number): number | undefined => {
       const info = graph.weights.find((w) => w.name === name) ?? graph.inputs.find((w) => w.name === name);
       const d = info?.shape[axis < 0 ? info.shape.length + axis : axis];
       return typeof d === 'number' ? d : undefined;
     };
     const wt = (name: string) => (weights.get(name)?.storage === 'f16' ? 'f16' : 'f32');
+    // one decode row and a short prompt; other row counts compile on first use
+    const rowSamples = [1, tun.gemvMaxRows + 1];
     switch (node.op) {
-      case 'Gather': return [gatherKernel()];
+      case 'Gather': return [gatherKernel(tun)];
       case 'MatMul': {
         const k = dimOf(node.inputs[1], 1);
         if (k === undefined) return [];
-        return MATMUL_PATHS.map((path) => matmulKernel({ path, vec: k % 4 === 0, epilogue: node.inputs[2] ? 'bias' : 'none', wType: wt(node.inputs[1]) }));
+        return rowSamples.map((m) => matmulKernel(tun, { ...matmulChoice(tun, m, k), epilogue: node.inputs[2] ? 'bias' : 'none', wType: wt(node.inputs[1]) }));
       }
-      case 'Add': return [binaryKernel('add')];
-      case 'Mul': return [binaryKernel('mul')];
-      case 'RmsNorm': return [rmsNormKernel()];
-      case 'Rope': return [ropeKernel()];
-      case 'Attention': return [attentionKernel(node.attrs.headDim), kvAppendKernel(), kvCopyKernel(), copyKernel()];
-      case 'SiluMul': return [unaryKernel('silu-mul')];
-      case 'Relu': return [unaryKernel('relu')];
-      case 'Softmax': return [softmaxKernel()];
-      case 'Reshape': return [copyKernel()];
-      case 'Slice': return [copyKernel()];
+      case 'Add': return [binaryKernel(tun, 'add')];
+      case 'Mul': return [binaryKernel(tun, 'mul')];
+      case 'RmsNorm': return [rmsNormKernel(tun)];
+      case 'Rope': return [ropeKernel(tun)];
+      case 'Attention': return [attentionKernel(tun, node.attrs.headDim), kvAppendKernel(tun), kvCopyKernel(tun), copyKernel(tun)];
+      case 'SiluMul': return [unaryKernel(tun, 'silu-mul')];
+      case 'Relu': return [unaryKernel(tun, 'relu')];
+      case 'Softmax': return [softmaxKernel(tun)];
+      case 'Reshape': return [copyKernel(tun)];
+      case 'Slice': return [copyKernel(tun)];
       case 'XLoraMixture': {
         const din = dimOf(node.inputs[2], 1);
         const rank = node.attrs.segments.reduce((n, s) => n + s.rank, 0);
-        const out: KernelSpec[] = [copyKernel()];
-        for (const path of MATMUL_PATHS) {
-          if (din !== undefined) out.push(matmulKernel({ path, vec: din % 4 === 0, epilogue: 'xlora', topK: node.attrs.topK !== null, softmaxTopK: node.attrs.softmaxTopK, wType: wt(node.inputs[2]) }));
-          out.push(matmulKernel({ path, vec: rank % 4 === 0, epilogue: 'residual', wType: wt(node.inputs[3]) }));
+        const out: KernelSpec[] = [copyKernel(tun)];
+        for (const m of rowSamples) {
+          if (din !== undefined) out.push(mixtureDownKernel(tun, m, din, node.attrs.topK !== null, node.attrs.softmaxTopK, wt(node.inputs[2])).spec);
+          out.push(mixtureUpKernel(tun, m, rank, wt(node.inputs[3])).spec);
         }
         return out;
       }
     }
+  }
+
+  private ropeTable(node: NodeOf<'Rope'>, positions: number): Alloc {
+    const key = `${node.attrs.attentionFactor}|${node.attrs.invFreq.join(',')}`;
+    const known = this.ropeTables.get(key);
+    if (known && known.positions >= positions) return known.alloc;
+    const size = Math.max(256, 2 ** Math.ceil(Math.log2(Math.max(positions, 1))));
+    const alloc = this.constant(ropeCosSinTable(node.attrs.invFreq, node.attrs.attentionFactor, size), 'rope cos/sin');
+    // a smaller table may still be bound by work in flight: it stays until dispose (tables grow by doubling)
+    this.ropeTables.set(key, { alloc, positions: size });
+    return alloc;
   }
 
   private releaseExecutable(exe: WebGpuExecutable): void {
@@ -257,7 +278,13 @@ export class WebGpuBackend implements Backend {
     const lowering = new Lowering(values, {
       maxDim: this.limits.maxComputeWorkgroupsPerDimension,
       maxBinding: this.limits.maxStorageBufferBindingSize,
+      tun: this.tunables,
       nodeConst: (node) => exe.consts.get(node)!,
+      ropeTable: (node, positions) => this.ropeTable(node, positions),
+      hostInts: (name) => {
+        const f = feeds[name];
+        return f && isHostTensor(f) && f.dtype === 'i32' ? (f.data as Int32Array) : undefined;
+      },
       wanted: new Set(wanted),
     });
     for (const [name, e] of exe.weights) {
@@ -320,7 +347,7 @@ export class WebGpuBackend implements Backend {
     } else {
       plan = new Plan(this.device, this.pool, planSlots, steps.length);
       this.plansCreated++;
-      while (exe.plans.size >= flags.planCacheSize) {
+      while (exe.plans.size >= this.tunables.planCacheSize) {
         const oldest = exe.plans.keys().next().value!;
         exe.plans.get(oldest)!.dispose();
         exe.plans.delete(oldest);
@@ -337,7 +364,7 @@ export class WebGpuBackend implements Backend {
 
     // encode and submit
     plan.writeParams(this.device.queue, steps);
-    if (flags.validateRuns) this.device.pushErrorScope('validation');
+    if (this.tunables.validateRuns) this.device.pushErrorScope('validation');
     const encoder = this.device.createCommandEncoder({ label: graph.name });
     const pass = encoder.beginComputePass({ label: graph.name });
     steps.forEach((s, i) => {
@@ -349,7 +376,7 @@ export class WebGpuBackend implements Backend {
     pass.end();
     this.device.queue.submit([encoder.finish()]);
     this.lastRunDispatches = steps.length;
-    if (flags.validateRuns) {
+    if (this.tunables.validateRuns) {
       const err = await this.device.popErrorScope();
       if (err) throw new BackendError(`WebGPU validation error in graph "${graph.name}": ${err.message}`);
     }

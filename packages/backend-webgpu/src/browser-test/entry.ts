@@ -25,7 +25,8 @@ function show(result: Result): void {
 async function main(): Promise<void> {
   const result: Result = { cases: [] };
   try {
-    const backend = await createWebGpuBackend();
+    for (const profile of ['auto', 'gpu'] as const) {
+    const backend = await createWebGpuBackend({ profile });
     result.device = `${backend.info.device} — ${navigator.userAgent}`;
     for (const c of opCases()) {
       const t0 = performance.now();
@@ -35,10 +36,11 @@ async function main(): Promise<void> {
       } catch (err) {
         failures = [`${c.name}: threw ${err instanceof Error ? err.message : String(err)}`];
       }
-      result.cases.push({ name: c.name, ms: performance.now() - t0, failures });
+      result.cases.push({ name: `${c.name} [${profile}]`, ms: performance.now() - t0, failures });
       show(result);
     }
     backend.dispose();
+    }
   } catch (err) {
     result.error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   }

@@ -1,3 +1,4 @@
+import { BackendError } from '@xlora/core';
 import type { KernelSpec } from '../pipelines.js';
 
 /** One uniform field: name and WGSL scalar type. Kernels declare their params as a list of these. */
@@ -35,7 +36,7 @@ export function memoSpec(key: string, build: () => Omit<KernelSpec, 'key'>): Ker
 export function grid(count: number, maxDim: number): [number, number] {
   if (count <= maxDim) return [count, 1];
   const y = Math.ceil(count / maxDim);
-  if (y > maxDim) throw new Error(`dispatch of ${count} workgroups exceeds maxComputeWorkgroupsPerDimension² (${maxDim}²)`);
+  if (y > maxDim) throw new BackendError(`a dispatch of ${count} workgroups exceeds maxComputeWorkgroupsPerDimension² (${maxDim}²) on this device`);
   return [Math.ceil(count / y), y];
 }
 

@@ -16,6 +16,7 @@ import type { Tunables } from '../flags.js';
  * A weight larger than one storage binding is split by rows of w: one dispatch per chunk, with nOff / outStride.
  */
 export type MatmulPath = 'gemv' | 'tiled-small' | 'tiled-large' | 'direct';
+export type Epilogue = 'none' | 'bias' | 'residual' | 'xlora';
 
 export interface MatmulVariant {
   path: MatmulPath;
@@ -112,11 +113,6 @@ fn eff_scale(m: u32, r: u32) -> f32 {
 fn epi(a: f32, m: u32, n: u32) -> f32 { return a * eff_scale(m, n); }`,
       };
   }
-}
-
-function directShape(path: MatmulPath) {
-  const d = tun.matmulDirect!;
-  return path === 'direct-gemv' ? { wg: d.wg, tm: tun.gemvMaxRows, tn: d.gemvTn } : d;
 }
 
 function key(tun: Tunables, v: MatmulVariant): string {

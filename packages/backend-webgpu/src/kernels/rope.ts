@@ -3,12 +3,15 @@ import type { Tunables } from '../flags.js';
 
 /**
  * Rotary embedding (HF rotate_half), one thread per (token, head, i < headDim/2).
- * The angle is f32(pos · invFreq[i]) with invFreq given as f32 hi + lo (table [half, 2]): the product is formed
- * exactly from 12-bit pieces and summed with error-free transformations, so it rounds like backend-cpu's
- * Math.fround(pos * invFreq). sin/cos use their own range reduction (Cody–Waite by π/4) and minimax polynomials,
- * so large angles are accurate on every device (WGSL's sin/cos only promise 2^-11 inside [-π, π]).
+ * mode 1 (positions known on the host, the usual case): cos/sin come from a rotary table [positions, half, 2]
+ * built on the host exactly as backend-cpu computes them (f32(pos · invFreq), cos/sin in double, × factor, f32),
+ * kept per invFreq and grown on demand, like the cos/sin caches of LLM engines.
+ * mode 0 (positions only on the device): the angle is formed on the GPU from invFreq as f32 hi + lo (table
+ * [half, 2]) with exact partial products and error-free sums, then sin/cos with Cody–Waite reduction and minimax
+ * polynomials (WGSL's sin/cos only promise 2^-11 inside [-π, π]). Exact on SwiftShader; a driver that reassociates
+ * float math (lavapipe) can be an ulp of the angle off at large positions.
  */
-export const ROPE_FIELDS: readonly Field[] = [['n', 'u32'], ['heads', 'u32'], ['hd', 'u32'], ['half', 'u32'], ['factor', 'f32']];
+export const ROPE_FIELDS: readonly Field[] = [['n', 'u32'], ['heads', 'u32'], ['hd', 'u32'], ['half', 'u32'], ['factor', 'f32'], ['mode', 'u32']];
 
 export const WGSL_SINCOS = `
 fn two_sum(a: f32, b: f32) -> vec2f {
@@ -16,21 +19,22 @@ fn two_sum(a: f32, b: f32) -> vec2f {
   let bb = s - a;
   return vec2f(s, (a - (s - bb)) + (b - bb));
 }
+// a = hi + lo with 12 significant bits each, by masking (not Veltkamp's 4097·a, which FMA contraction breaks)
 fn split12(a: f32) -> vec2f {
-  let c = 4097.0 * a;
-  let hi = c - (c - a);
+  let hi = bitcast<f32>(bitcast<u32>(a) & 0xfffff000u);
   return vec2f(hi, a - hi);
 }
-// f32(pos * (hi + lo)) for an integer pos with |pos| < 2^24
-fn exact_angle(pos: f32, hi: f32, lo: f32) -> f32 {
-  let ph = floor(pos / 4096.0) * 4096.0;
-  let pl = pos - ph;
+// f32(pos * (hi + lo)) for an integer pos with |pos| < 2^24: every partial product is exact, so the compiler
+// fusing multiplies into adds cannot change the sum
+fn exact_angle(ipos: i32, hi: f32, lo: f32) -> f32 {
+  let ph = f32(ipos & ~0xfff);
+  let pl = f32(ipos & 0xfff);
   let h = split12(hi);
   var s = two_sum(ph * h.x, ph * h.y);
   var e = s.y;
   s = two_sum(s.x, pl * h.x); e += s.y;
   s = two_sum(s.x, pl * h.y); e += s.y;
-  s = two_sum(s.x, pos * lo); e += s.y;
+  s = two_sum(s.x, f32(ipos) * lo); e += s.y;
   return s.x + e;
 }
 // (sin a, cos a), cephes sinf/cosf
@@ -67,10 +71,17 @@ fn main(${BUILTINS}) {
   let i = idx % p.half;
   let th = idx / p.half;           // token * heads + head
   let t = th / p.heads;
-  let angle = exact_angle(f32(pos[t]), freq[2u * i], freq[2u * i + 1u]);
-  let sc = sincos(angle);
-  let c = sc.y * p.factor;
-  let s = sc.x * p.factor;
+  var c: f32;
+  var s: f32;
+  if (p.mode == 1u) {
+    let o = (u32(pos[t]) * p.half + i) * 2u;
+    c = freq[o];
+    s = freq[o + 1u];
+  } else {
+    let sc = sincos(exact_angle(pos[t], freq[2u * i], freq[2u * i + 1u]));
+    c = sc.y * p.factor;
+    s = sc.x * p.factor;
+  }
   let o = th * p.hd + i;
   let a = x[o];
   let b = x[o + p.half];
@@ -79,6 +90,20 @@ fn main(${BUILTINS}) {
 }
 `,
   }));
+}
+
+/** Rotary table for positions [0, positions): (cos, sin) × factor per (pos, i), as backend-cpu computes them. */
+export function ropeCosSinTable(invFreq: readonly number[], factor: number, positions: number): Float32Array {
+  const half = invFreq.length;
+  const t = new Float32Array(positions * half * 2);
+  for (let pos = 0; pos < positions; pos++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(pos * invFreq[i]);
+      t[(pos * half + i) * 2] = Math.cos(angle) * factor;
+      t[(pos * half + i) * 2 + 1] = Math.sin(angle) * factor;
+    }
+  }
+  return t;
 }
 
 /** invFreq as f32 pairs (hi, lo) with hi + lo ≈ invFreq to ~2^-48. */

@@ -13,7 +13,7 @@ export interface Probe {
 export async function probeWebGpu(options: WebGpuBackendOptions = {}): Promise<Probe> {
   try {
     const b = await createWebGpuBackend({ ...options, preferF16: true });
-    const probe = { label: `webgpu (Dawn/${b.info.device.replace(' (f16 weights)', '')})`, skipReason: null, f16: b.info.supportsF16 };
+    const probe = { label: `webgpu (Dawn/${b.info.device.replace(/ \((cpu|gpu) kernels[^)]*\)$/, '')})`, skipReason: null, f16: b.info.supportsF16 };
     b.dispose();
     return probe;
   } catch (err) {
