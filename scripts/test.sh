@@ -8,4 +8,10 @@ if [ -f .ci/setup-webgpu.sh ]; then
   eval "$(bash .ci/setup-webgpu.sh)"
 fi
 pnpm install --frozen-lockfile --reporter=silent
-pnpm test
+log="$(mktemp)"
+status=0
+pnpm test 2>&1 | tee "$log" || status=$?
+# one closing line over every package's vitest summary
+node scripts/sum-test-results.mjs "$log"
+rm -f "$log"
+exit "$status"
