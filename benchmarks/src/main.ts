@@ -50,14 +50,19 @@ async function main(): Promise<void> {
       log(`[${entry.label}] skipped: ${(err as Error).message.split('\n').join(' ')}`);
       continue;
     }
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    const tensorBytesBefore = process.memoryUsage().arrayBuffers;
     const loadStart = performance.now();
     const model = await loadXLoraModel({ source: nodeFileSource(modelDir), baseDir: 'base', xloraDir: 'xlora', adapterRoot: '', backend });
     const loadMs = performance.now() - loadStart;
     let weightBytes = 0;
     for (const t of model.parts.baseWeights.values()) weightBytes += t.data.byteLength;
     for (const e of model.parts.experts) for (const m of e.modules.values()) weightBytes += m.a.data.byteLength + m.b.data.byteLength;
-    memory[entry.label] = { weightMB: weightBytes / 1e6, hostTensorMBAfterLoad: process.memoryUsage().arrayBuffers / 1e6 };
-    log(`[${entry.label}] loaded in ${loadMs.toFixed(0)} ms: weights ${(weightBytes / 1e6).toFixed(0)} MB, host tensors ${(process.memoryUsage().arrayBuffers / 1e6).toFixed(0)} MB`);
+    gc?.();
+    const tensorBytes = process.memoryUsage().arrayBuffers - tensorBytesBefore;
+    memory[entry.label] = { weightMB: weightBytes / 1e6, hostTensorMBAfterLoad: tensorBytes / 1e6 };
+    log(`[${entry.label}] loaded in ${loadMs.toFixed(0)} ms: weights ${(weightBytes / 1e6).toFixed(0)} MB, host tensors ${(tensorBytes / 1e6).toFixed(0)} MB`);
     for (const mode of run.modes) {
       const newTokens = run.newTokens;
       const estimated = mode === 'xlora-recompute' && run.recomputeSamples;
@@ -65,6 +70,7 @@ async function main(): Promise<void> {
       await timeMode(model, mode, prompt, mode === 'xlora-recompute' ? 3 : 12); // compiles the graphs, lets the JIT settle
       log(`[${entry.label}] ${mode}: ${run.promptTokens}-token prompt + ${newTokens} new tokens${estimated ? ` (estimated from ${run.recomputeSamples} sampled lengths)` : ''}`);
       const t = await timeMode(model, mode, prompt, newTokens, run.recomputeSamples);
+      const stats = (backend as { stats?: { lastRunDispatches?: number } }).stats;
       const row: BenchRow = {
         backend: entry.label, device: backend.info.device, mode: estimated ? `${mode} (estimated)` : mode, promptTokens: run.promptTokens, newTokens, loadMs,
         timeToFirstTokenMs: t.timeToFirstTokenMs,
@@ -72,12 +78,15 @@ async function main(): Promise<void> {
         decodeTokensPerS: t.decodeSteps / (t.decodeMs / 1000),
         decodeMsPerToken: t.decodeMs / t.decodeSteps,
         peakRssMB: process.resourceUsage().maxRSS / 1024,
+        ...(stats?.lastRunDispatches !== undefined && !estimated ? { dispatchesPerDecodeToken: stats.lastRunDispatches } : {}),
       };
       rows.push(row);
-      log(`[${entry.label}] ${mode}: TTFT ${row.timeToFirstTokenMs.toFixed(0)} ms, decode ${row.decodeTokensPerS.toFixed(2)} tok/s (${row.decodeMsPerToken.toFixed(1)} ms/token)`);
+      log(`[${entry.label}] ${mode}: TTFT ${row.timeToFirstTokenMs.toFixed(0)} ms, decode ${row.decodeTokensPerS.toFixed(2)} tok/s (${row.decodeMsPerToken.toFixed(1)} ms/token)${row.dispatchesPerDecodeToken ? `, ${row.dispatchesPerDecodeToken} GPU dispatches per decode token` : ''}`);
+
     }
     model.dispose();
     backend.dispose();
+    gc?.();
   }
   const report: BenchReport = {
     preset: opts.preset,

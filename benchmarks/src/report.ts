@@ -11,6 +11,8 @@ export interface BenchRow {
   decodeTokensPerS: number;
   decodeMsPerToken: number;
   peakRssMB: number;
+  /** GPU backends: compute dispatches of the last decode step */
+  dispatchesPerDecodeToken?: number;
 }
 
 export interface BenchReport {
@@ -44,9 +46,9 @@ export function toMarkdown(report: BenchReport): string {
     `model: ${JSON.stringify(report.model)}`,
     `machine: ${report.machine.cpus} CPUs, Node ${report.machine.node}, ${report.machine.date}`,
     '',
-    '| backend | mode | load ms | TTFT ms | prefill tok/s | decode tok/s | decode ms/token | peak RSS MB |',
-    '|---|---|---|---|---|---|---|---|',
-    ...report.rows.map((r) => `| ${r.backend} | ${r.mode} | ${r.loadMs.toFixed(0)} | ${r.timeToFirstTokenMs.toFixed(1)} | ${r.prefillTokensPerS.toFixed(1)} | ${r.decodeTokensPerS.toFixed(2)} | ${r.decodeMsPerToken.toFixed(2)} | ${r.peakRssMB.toFixed(0)} |`),
+    '| backend | mode | load ms | TTFT ms | prefill tok/s | decode tok/s | decode ms/token | dispatches/token | peak RSS MB |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...report.rows.map((r) => `| ${r.backend} | ${r.mode} | ${r.loadMs.toFixed(0)} | ${r.timeToFirstTokenMs.toFixed(1)} | ${r.prefillTokensPerS.toFixed(1)} | ${r.decodeTokensPerS.toFixed(2)} | ${r.decodeMsPerToken.toFixed(2)} | ${r.dispatchesPerDecodeToken ?? '–'} | ${r.peakRssMB.toFixed(0)} |`),
     '',
     '## Memory after loading',
     '',
