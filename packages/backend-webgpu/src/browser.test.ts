@@ -48,5 +48,35 @@ describe('browser', () => {
         rmSync(profile, { recursive: true, force: true });
       }
     }, 300_000);
+
+    it('loads PEFT fixtures over HTTP and matches PEFT: forward (logits, scalings, classifier input) and dual-cache generation', async () => {
+      const served = await serveBrowserTest('fixture-entry.ts');
+      const profile = mkdtempSync(join(tmpdir(), 'xlora-chromium-'));
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath,
+        headless: true,
+        args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
+          '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
+      });
+      const logs: string[] = [];
+      try {
+        const page = await context.newPage();
+        page.on('console', (m) => logs.push(`${m.type()}: ${m.text()}`));
+        page.on('pageerror', (e) => logs.push(`pageerror: ${e.message}`));
+        await page.goto(served.url);
+        await page.waitForFunction(() => (window as { __xloraResult?: unknown }).__xloraResult !== undefined, undefined, { timeout: 280_000 });
+        const result = await page.evaluate(() => (window as unknown as { __xloraResult: { device?: string; error?: string; cases: { name: string; failures: string[] }[] } }).__xloraResult);
+        mkdirSync(resultsDir, { recursive: true });
+        await page.screenshot({ path: join(resultsDir, 'browser-fixtures.png'), fullPage: true });
+        expect(result.error, logs.join('\n')).toBeUndefined();
+        expect(result.device).toMatch(/swiftshader|google|nvidia|amd|intel|apple/i);
+        expect(result.cases.map((c) => c.name)).toEqual(['b1_depth2_layerwise', 'c_topk2_softmax_topk', 'e_gsw0.7_passvalue_1_over_n']);
+        expect(result.cases.flatMap((c) => c.failures)).toEqual([]);
+      } finally {
+        await context.close();
+        await served.close();
+        rmSync(profile, { recursive: true, force: true });
+      }
+    }, 300_000);
   });
 });

@@ -1,11 +1,20 @@
 import { build } from 'esbuild';
+import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Bundles entry.ts for the browser (esbuild) and serves it with a page from 127.0.0.1 on a random port. */
-export async function serveBrowserTest(): Promise<{ url: string; close: () => Promise<void> }> {
+/** The PEFT fixtures, served under /fixtures/ so pages load them over HTTP like a user's model. */
+const FIXTURES = fileURLToPath(new URL('../../../../test-data/peft-xlora/', import.meta.url));
+
+/**
+ * Bundles a browser entry (esbuild) and serves it with a page from 127.0.0.1 on a random port, plus the PEFT
+ * fixture files under /fixtures/.
+ */
+export async function serveBrowserTest(entry = 'entry.ts'): Promise<{ url: string; close: () => Promise<void> }> {
   const out = await build({
-    entryPoints: [fileURLToPath(new URL('./entry.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(`./${entry}`, import.meta.url))],
+    external: ['node:*'], // Node-only loaders are imported lazily and never called in the page
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -18,7 +27,21 @@ export async function serveBrowserTest(): Promise<{ url: string; close: () => Pr
     'body{font:13px sans-serif} .bad{color:#b00} .ok{color:#070} td{padding:1px 8px}</style></head>' +
     '<body><p>running…</p><script type="module" src="/entry.js"></script></body></html>';
   const server: Server = createServer((req, res) => {
-    if (req.url === '/entry.js') {
+    if (req.url?.startsWith('/fixtures/')) {
+      const rel = normalize(decodeURIComponent(req.url.slice('/fixtures/'.length)));
+      if (rel.startsWith('..')) {
+        res.writeHead(403);
+        res.end();
+        return;
+      }
+      readFile(FIXTURES + rel).then((body) => {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': body.length });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      }, () => {
+        res.writeHead(404);
+        res.end();
+      });
+    } else if (req.url === '/entry.js') {
       res.writeHead(200, { 'content-type': 'text/javascript' });
       res.end(js);
     } else if (req.url === '/' || req.url === '/index.html') {
