@@ -50,17 +50,13 @@ async function main(): Promise<void> {
       log(`[${entry.label}] skipped: ${(err as Error).message.split('\n').join(' ')}`);
       continue;
     }
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    const tensorBytesBefore = process.memoryUsage().arrayBuffers;
     const loadStart = performance.now();
     const model = await loadXLoraModel({ source: nodeFileSource(modelDir), baseDir: 'base', xloraDir: 'xlora', adapterRoot: '', backend });
     const loadMs = performance.now() - loadStart;
     let weightBytes = 0;
     for (const t of model.parts.baseWeights.values()) weightBytes += t.data.byteLength;
     for (const e of model.parts.experts) for (const m of e.modules.values()) weightBytes += m.a.data.byteLength + m.b.data.byteLength;
-    gc?.();
-    const tensorBytes = process.memoryUsage().arrayBuffers - tensorBytesBefore;
+    const tensorBytes = model.hostTensorBytes();
     memory[entry.label] = { weightMB: weightBytes / 1e6, hostTensorMBAfterLoad: tensorBytes / 1e6 };
     log(`[${entry.label}] loaded in ${loadMs.toFixed(0)} ms: weights ${(weightBytes / 1e6).toFixed(0)} MB, host tensors ${(tensorBytes / 1e6).toFixed(0)} MB`);
     for (const mode of run.modes) {
@@ -86,7 +82,6 @@ async function main(): Promise<void> {
     }
     model.dispose();
     backend.dispose();
-    gc?.();
   }
   const report: BenchReport = {
     preset: opts.preset,

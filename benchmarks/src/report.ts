@@ -20,7 +20,7 @@ export interface BenchReport {
   model: Record<string, unknown>;
   machine: { cpus: number; node: string; date: string };
   rows: BenchRow[];
-  /** per backend: weight bytes on disk (f32) and host ArrayBuffer bytes right after loading */
+  /** per backend: weight bytes (f32) and the host bytes the loaded model's tensors hold (XLoraModel.hostTensorBytes) */
   memory: Record<string, { weightMB: number; hostTensorMBAfterLoad: number }>;
   ratios: Record<string, Record<string, number>>;
 }

@@ -279,6 +279,23 @@ export class XLoraModel {
     return { graph, weights, passes };
   }
 
+  /**
+   * Host memory the model's tensors hold: every distinct ArrayBuffer behind the graph weights, the classifier and
+   * the loaded experts (tensors that view one file buffer count that buffer once).
+   */
+  hostTensorBytes(): number {
+    const buffers = new Set<ArrayBufferLike>();
+    const add = (t: HostTensor) => buffers.add(t.data.buffer);
+    for (const t of this.weights.values()) add(t);
+    for (const e of this.parts.experts) {
+      for (const m of e.modules.values()) { add(m.a); add(m.b); }
+      for (const m of e.embeddings?.values() ?? []) { add(m.a); add(m.b); }
+    }
+    let bytes = 0;
+    for (const b of buffers) bytes += b.byteLength;
+    return bytes;
+  }
+
   /** Frees compiled graphs (weights stay in host memory; the backend is the caller's). */
   dispose(): void {
     this.invalidate();
