@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     const tensorBytes = model.hostTensorBytes();
     memory[entry.label] = { weightMB: weightBytes / 1e6, hostTensorMBAfterLoad: tensorBytes / 1e6 };
     log(`[${entry.label}] loaded in ${loadMs.toFixed(0)} ms: weights ${(weightBytes / 1e6).toFixed(0)} MB, host tensors ${(tensorBytes / 1e6).toFixed(0)} MB`);
+    log(`[${entry.label}] warm-up: 24 X-LoRA tokens (JIT and kernels settle before the first timed mode)`);
+    await timeMode(model, 'xlora', prompt, 24);
     for (const mode of run.modes) {
       const newTokens = run.newTokens;
       const estimated = mode === 'xlora-recompute' && run.recomputeSamples;
