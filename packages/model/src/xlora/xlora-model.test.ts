@@ -90,3 +90,12 @@ describe('XLoraModel', () => {
     expect(Math.max(...top1.logits.data.map((v, i) => Math.abs(v - dense.logits.data[i])))).toBeGreaterThan(1e-3);
   });
 });
+
+describe('sliding window', () => {
+  it('refuses sequences longer than a Mistral sliding_window instead of computing full attention', async () => {
+    const model = await load('a_default');
+    const windowed = new XLoraModel({ ...model.parts, baseConfig: { ...model.parts.baseConfig, slidingWindow: 4 } }, model.backend);
+    await expect(windowed.forward(i32([1, 4], [1, 2, 3, 4]))).resolves.toBeDefined();
+    await expect(windowed.forward(i32([1, 5], [1, 2, 3, 4, 5]))).rejects.toThrow("beyond the model's sliding_window 4");
+  });
+});

@@ -303,6 +303,10 @@ export class XLoraModel {
 
   private async step(mode: StepMode, logits: 'all' | 'last', caches: KvCaches, ids: HostTensor, mask: HostTensor,
     positions: HostTensor, extra: string[], extraFeeds: Record<string, HostTensor> = {}): Promise<Record<string, DeviceTensor>> {
+    const window = this.config.slidingWindow;
+    if (window !== null && mask.shape[1] > window) {
+      throw new InputError(`the sequence reaches ${mask.shape[1]} tokens, beyond the model's sliding_window ${window} (config.json); sliding-window attention is not implemented, so longer sequences would not match transformers`);
+    }
     const exe = await this.executable(mode, logits);
     const passes = this.passesFor(mode);
     const wanted = ['logits', ...(mode === 'xlora' ? ['scalings'] : []), ...extra, ...caches.presentNames(passes)];
