@@ -27,8 +27,11 @@ export DEBIAN_FRONTEND=noninteractive
 log() { [ "$print_only" = 1 ] || echo "setup-webgpu: $*" >&2; }
 
 if [ "$print_only" = 0 ]; then
-  if [ "$(id -u)" != 0 ]; then echo "setup-webgpu: run as root (apt-get)" >&2; exit 1; fi
   updated=0
+  if ! dpkg -s chromium libvulkan1 >/dev/null 2>&1 && [ "$(id -u)" != 0 ]; then
+    echo "setup-webgpu: chromium and libvulkan1 are missing; install them as root: apt-get install chromium libvulkan1" >&2
+    exit 1
+  fi
   if dpkg -s chromium libvulkan1 >/dev/null 2>&1; then
     log "chromium and libvulkan1 already installed"
   else
