@@ -8,7 +8,6 @@ import { cacheNames } from '../llama/decoder-graph.js';
  */
 export class KvCaches {
   private tensors = new Map<string, Feed>();
-  private length = 0;
 
   constructor(private readonly backend: Backend, private readonly config: LlamaConfig, readonly passes: readonly string[], batch: number) {
     const empty = f32([batch, config.numKeyValueHeads, 0, config.headDim]);
@@ -19,11 +18,6 @@ export class KvCaches {
         this.tensors.set(n.pastValue, empty);
       }
     }
-  }
-
-  /** tokens held */
-  get pastLength(): number {
-    return this.length;
   }
 
   /** Past caches of `passes` (default: all) as feeds. */
@@ -55,7 +49,7 @@ export class KvCaches {
    * Takes the step's present caches of `passes`; a pass left out (the scaling pass once scalings are frozen)
    * keeps its cache as it was and is not used again.
    */
-  advance(outputs: Record<string, DeviceTensor>, newTokens: number, passes: readonly string[] = this.passes): void {
+  advance(outputs: Record<string, DeviceTensor>, passes: readonly string[] = this.passes): void {
     for (const pass of passes) {
       for (let l = 0; l < this.config.numHiddenLayers; l++) {
         const n = cacheNames(pass, l);
@@ -63,7 +57,6 @@ export class KvCaches {
         this.replace(n.pastValue, outputs[n.presentValue]);
       }
     }
-    this.length += newTokens;
   }
 
   dispose(): void {

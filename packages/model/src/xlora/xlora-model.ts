@@ -5,6 +5,7 @@ import { concatAlongSequence, expandLayers, ScalingsLogger, type ScalingsTensor 
 import { EMBEDDING_MODULE, linearModulesInOrder, linearShape } from '../llama/architecture.js';
 import { arangePositions, inferAttentionMask, onesMask, positionsFromMask } from '../generation/positions.js';
 import { TokenSampler, type SamplingOptions } from '../generation/sampler.js';
+import { appendOnes, lastPosition } from '../generation/sequence-tensors.js';
 import { KvCaches } from './kv-caches.js';
 import type { XLoraModelParts } from './model-parts.js';
 import { buildStepGraph, stepPasses, type Routing } from './step-graph.js';
@@ -59,13 +60,14 @@ export interface GenerateResult {
   stopReason: 'max-new-tokens' | 'eos' | 'aborted';
 }
 
-const DTYPE_CHECK = (t: HostTensor | undefined, name: string, batch?: number, seq?: number) => {
+/** Checks an i32 [batch, seq] input (ids, mask, positions); batch and seq, when given, must match input_ids. */
+function checkIdTensor(t: HostTensor | undefined, name: string, batch?: number, seq?: number): void {
   if (!t) return;
   if (t.dtype !== 'i32' || t.shape.length !== 2) throw new InputError(`${name} must be an i32 tensor [batch, seq], got ${t.dtype} [${t.shape}]`);
   if (batch !== undefined && (t.shape[0] !== batch || t.shape[1] !== seq)) {
     throw new InputError(`${name} has shape [${t.shape}], expected [${batch}, ${seq}] like input_ids`);
   }
-};
+}
 
 /**
  * A PEFT X-LoRA model on a backend: the scaling pass, classifier and real pass compiled into one step graph,
@@ -167,10 +169,10 @@ export class XLoraModel {
 
   /** One full forward pass (no cache), like calling the PEFT model. */
   async forward(inputIds: HostTensor, options: ForwardOptions = {}): Promise<ForwardResult> {
-    DTYPE_CHECK(inputIds, 'input_ids');
+    checkIdTensor(inputIds, 'input_ids');
     const [batch, seq] = inputIds.shape;
-    DTYPE_CHECK(options.attentionMask, 'attention_mask', batch, seq);
-    DTYPE_CHECK(options.positionIds, 'position_ids', batch, seq);
+    checkIdTensor(options.attentionMask, 'attention_mask', batch, seq);
+    checkIdTensor(options.positionIds, 'position_ids', batch, seq);
     const mode = options.mode ?? 'xlora';
     const caches = new KvCaches(this.backend, this.config, this.passesFor(mode), batch);
     try {
@@ -195,9 +197,9 @@ export class XLoraModel {
 
   /** Greedy or sampled generation with two KV caches (scaling pass, real pass); equals PEFT's full recompute. */
   async generate(inputIds: HostTensor, options: GenerateOptions): Promise<GenerateResult> {
-    DTYPE_CHECK(inputIds, 'input_ids');
+    checkIdTensor(inputIds, 'input_ids');
     const [batch, promptLen] = inputIds.shape;
-    DTYPE_CHECK(options.attentionMask, 'attention_mask', batch, promptLen);
+    checkIdTensor(options.attentionMask, 'attention_mask', batch, promptLen);
     if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens >= 0)) {
       throw new InputError(`maxNewTokens must be an integer >= 0, got ${options.maxNewTokens}`);
     }
@@ -313,7 +315,7 @@ export class XLoraModel {
     // attention_mask spans past + new tokens
     const feeds = { input_ids: ids, position_ids: positions, attention_mask: mask, ...caches.feeds(passes), ...extraFeeds };
     const out = await this.backend.run(exe, feeds, { outputs: wanted });
-    caches.advance(out, ids.shape[1], passes);
+    caches.advance(out, passes);
     return out;
   }
 
@@ -384,21 +386,3 @@ export class XLoraModel {
 /** Step graphs: the user-facing modes plus X-LoRA with frozen scalings. */
 type StepMode = ModelMode | 'frozen';
 
-/** [B,S,Lc,C] → [B,1,Lc,C] at the last position. */
-function lastPosition(t: HostTensor<'f32'>): HostTensor<'f32'> {
-  const [b, s, lc, c] = t.shape;
-  const out = new Float32Array(b * lc * c);
-  for (let i = 0; i < b; i++) out.set(t.data.subarray((i * s + s - 1) * lc * c, (i * s + s) * lc * c), i * lc * c);
-  return { dtype: 'f32', shape: [b, 1, lc, c], data: out };
-}
-
-/** [B,T] mask → [B,T+1] with a 1 appended to every row. */
-function appendOnes(mask: HostTensor): HostTensor<'i32'> {
-  const [batch, len] = mask.shape;
-  const out = i32([batch, len + 1]);
-  for (let b = 0; b < batch; b++) {
-    out.data.set(mask.data.subarray(b * len, (b + 1) * len) as Int32Array, b * (len + 1));
-    out.data[b * (len + 1) + len] = 1;
-  }
-  return out;
-}
