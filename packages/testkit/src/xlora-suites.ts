@@ -1,12 +1,12 @@
 import type { Backend } from '@xlora/core';
-import { loadXLoraModel, nodeFileSource } from '@xlora/model';
+import { loadXLoraModel, nodeFileSource, type FileSource, type XLoraModel } from '@xlora/model';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDemoGoldens } from './fixtures/demo-checks.js';
 import { fixtureRoots } from './fixtures/fixture-roots.js';
 import { checkBaseAndExperts, checkXLoraForward } from './fixtures/forward-checks.js';
 import { checkBaseAndExpertGenerate, checkCachedEqualsRecompute, checkXLoraGenerate } from './fixtures/generate-checks.js';
-import { loadPeftCase, PEFT_CASES, readTensorFile, type TensorFile } from './fixtures/peft-fixture.js';
+import { loadPeftCase, PEFT_CASES, readTensorFile, type PeftCase, type TensorFile } from './fixtures/peft-fixture.js';
 import type { SuiteTarget } from './op-suite.js';
 import { FIXTURE_TOLERANCE } from './tolerance.js';
 
@@ -26,68 +26,67 @@ async function manifestCase(name: string): Promise<{ gen_bucketed_scalings_log: 
 
 const title = (what: string, t: SuiteTarget) => `${what}: ${t.label}${t.skipReason ? ` (skipped: ${t.skipReason})` : ''}`;
 
-/** PEFT fixture forwards (every case, unpadded and padded) plus base and single-expert logits. */
-export function xloraForwardSuite(target: SuiteTarget): void {
-  describe.skipIf(!!target.skipReason)(title('X-LoRA forward vs PEFT', target), () => {
+interface FixtureContext {
+  backend: () => Backend;
+  source: FileSource;
+  common: () => TensorFile;
+  /** loads a case on the backend, runs `check` on it with the case's expected outputs, disposes it */
+  withCase: (name: PeftCase, check: (model: XLoraModel, expected: TensorFile) => Promise<string[]>) => Promise<void>;
+}
+
+/** A describe block over the PEFT fixtures on one backend (skipped with the target's reason). */
+function fixtureSuite(what: string, target: SuiteTarget, body: (ctx: FixtureContext) => void): void {
+  describe.skipIf(!!target.skipReason)(title(what, target), () => {
     withBackend(target, (backend) => {
       const source = nodeFileSource(fixtureRoots().peft);
       let common: TensorFile;
       beforeAll(async () => {
         common = await readTensorFile(source, 'common.safetensors');
       });
-      for (const name of PEFT_CASES) {
-        it(name, async () => {
+      body({
+        backend, source, common: () => common,
+        withCase: async (name, check) => {
           const model = await loadPeftCase(source, name, backend());
           const expected = await readTensorFile(source, `cases/${name}/expected.safetensors`);
-          expect(await checkXLoraForward(model, common, expected, target.tolerance)).toEqual([]);
+          expect(await check(model, expected)).toEqual([]);
           model.dispose();
-        }, 300_000);
-      }
-      it('base model and each expert as plain LoRA', async () => {
-        const model = await loadPeftCase(source, 'a_default', backend());
-        expect(await checkBaseAndExperts(model, common, target.tolerance)).toEqual([]);
-        model.dispose();
-      }, 300_000);
+        },
+      });
     });
+  });
+}
+
+/** PEFT fixture forwards (every case, unpadded and padded) plus base and single-expert logits. */
+export function xloraForwardSuite(target: SuiteTarget): void {
+  fixtureSuite('X-LoRA forward vs PEFT', target, ({ common, withCase }) => {
+    for (const name of PEFT_CASES) {
+      it(name, () => withCase(name, (model, expected) => checkXLoraForward(model, common(), expected, target.tolerance)), 300_000);
+    }
+    it('base model and each expert as plain LoRA', () =>
+      withCase('a_default', (model) => checkBaseAndExperts(model, common(), target.tolerance)), 300_000);
   });
 }
 
 /** Greedy generation with the dual KV cache vs PEFT (tokens, step logits, scalings log), cache vs recompute, demo model. */
 export function generateSuite(target: SuiteTarget, options: { demoSteps?: number } = {}): void {
-  describe.skipIf(!!target.skipReason)(title('X-LoRA generation vs PEFT', target), () => {
-    withBackend(target, (backend) => {
-      const source = nodeFileSource(fixtureRoots().peft);
-      let common: TensorFile;
-      beforeAll(async () => {
-        common = await readTensorFile(source, 'common.safetensors');
-      });
-      for (const name of PEFT_CASES) {
-        it(`${name}: gen and gen_batch`, async () => {
-          const model = await loadPeftCase(source, name, backend());
-          const expected = await readTensorFile(source, `cases/${name}/expected.safetensors`);
-          const bucketed = (await manifestCase(name)).gen_bucketed_scalings_log;
-          expect(await checkXLoraGenerate(model, common, expected, target.tolerance, bucketed)).toEqual([]);
-          model.dispose();
-        }, 300_000);
-      }
-      it('base model and plain experts', async () => {
-        const model = await loadPeftCase(source, 'a_default', backend());
-        expect(await checkBaseAndExpertGenerate(model, common, target.tolerance)).toEqual([]);
-        model.dispose();
+  fixtureSuite('X-LoRA generation vs PEFT', target, ({ backend, common, withCase }) => {
+    for (const name of PEFT_CASES) {
+      it(`${name}: gen and gen_batch`, async () => {
+        const bucketed = (await manifestCase(name)).gen_bucketed_scalings_log;
+        await withCase(name, (model, expected) => checkXLoraGenerate(model, common(), expected, target.tolerance, bucketed));
       }, 300_000);
-      it('dual-cache generation equals a full recompute (case b1, layerwise, batch of 2)', async () => {
-        const model = await loadPeftCase(source, 'b1_depth2_layerwise', backend());
-        const prompt = common.get('inputs.unpadded.input_ids');
-        expect(await checkCachedEqualsRecompute(model, prompt, 6, target.tolerance ?? FIXTURE_TOLERANCE)).toEqual([]);
-        model.dispose();
-      }, 300_000);
-      it('bundled demo model matches its PEFT goldens', async () => {
-        const demo = fixtureRoots().demo;
-        const model = await loadXLoraModel({ source: nodeFileSource(demo), baseDir: 'base', xloraDir: 'xlora', adapterRoot: '', backend: backend() });
-        const golden = await readTensorFile(nodeFileSource(demo), 'golden.safetensors');
-        expect(await checkDemoGoldens(model, golden, target.tolerance, options.demoSteps)).toEqual([]);
-        model.dispose();
-      }, 600_000);
-    });
+    }
+    it('base model and plain experts', () =>
+      withCase('a_default', (model) => checkBaseAndExpertGenerate(model, common(), target.tolerance)), 300_000);
+    it('dual-cache generation equals a full recompute (case b1, layerwise, batch of 2)', () =>
+      withCase('b1_depth2_layerwise', (model) =>
+        checkCachedEqualsRecompute(model, common().get('inputs.unpadded.input_ids'), 6, target.tolerance ?? FIXTURE_TOLERANCE)), 300_000);
+    it('bundled demo model matches its PEFT goldens', async () => {
+      const demo = fixtureRoots().demo;
+      const model = await loadXLoraModel({ source: nodeFileSource(demo), baseDir: 'base', xloraDir: 'xlora', adapterRoot: '', backend: backend() });
+      const golden = await readTensorFile(nodeFileSource(demo), 'golden.safetensors');
+      expect(await checkDemoGoldens(model, golden, target.tolerance, options.demoSteps)).toEqual([]);
+      model.dispose();
+    }, 600_000);
   });
 }
