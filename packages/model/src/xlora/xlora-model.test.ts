@@ -99,3 +99,29 @@ describe('sliding window', () => {
     await expect(windowed.forward(i32([1, 5], [1, 2, 3, 4, 5]))).rejects.toThrow("beyond the model's sliding_window 4");
   });
 });
+
+describe('compiled graphs', () => {
+  it('keeps at most maxCompiledGraphs compiled, disposing the least recently used', async () => {
+    const base = await load('a_default');
+    const disposed: string[] = [];
+    const backend = {
+      ...base.backend, info: base.backend.info,
+      compile: async (graph: never, weights: never) => {
+        const exe = await base.backend.compile(graph, weights);
+        exe.dispose = () => void disposed.push(exe.graph.name);
+        return exe;
+      },
+      run: (exe: never, feeds: never, opts: never) => base.backend.run(exe, feeds, opts),
+      read: (t: never) => base.backend.read(t),
+      release: () => {},
+    } as never;
+    const model = new XLoraModel(base.parts, backend, { maxCompiledGraphs: 2 });
+    await model.forward(prompt);                                   // xlora|all
+    await model.forward(prompt, { mode: 'base' });                 // fixed|all
+    expect(disposed).toEqual([]);
+    await model.forward(prompt);                                   // reuses xlora|all, now most recent
+    await model.generate(prompt, { maxNewTokens: 1, eosTokenIds: [] }); // xlora|last evicts fixed|all
+    expect(disposed).toEqual(['fixed-step-all']);
+    expect(() => new XLoraModel(base.parts, backend, { maxCompiledGraphs: 1 })).toThrow('maxCompiledGraphs must be an integer >= 2');
+  });
+});

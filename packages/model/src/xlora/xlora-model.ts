@@ -81,13 +81,22 @@ export class XLoraModel {
   private readonly weights: Map<string, HostTensor>;
   private readonly stacked: Map<string, { stacked: StackedModule; layer: number }>;
   private readonly executables = new Map<string, Executable>();
+  private readonly maxCompiledGraphs: number;
   private topK: number | null;
   private softmaxTopK: boolean;
   private globalWeight: number;
   private scalingPassValue: number;
   private latestScalings: HostTensor<'f32'> | null = null;
 
-  constructor(readonly parts: XLoraModelParts, readonly backend: Backend) {
+  /**
+   * @param options.maxCompiledGraphs how many step graphs (mode × all/last logits) stay compiled; the least recently
+   *   used is disposed beyond that (default 4: a generate with frozen scalings uses 2, a forward 1)
+   */
+  constructor(readonly parts: XLoraModelParts, readonly backend: Backend, options: { maxCompiledGraphs?: number } = {}) {
+    this.maxCompiledGraphs = options.maxCompiledGraphs ?? 4;
+    if (!(Number.isInteger(this.maxCompiledGraphs) && this.maxCompiledGraphs >= 2)) {
+      throw new InputError(`maxCompiledGraphs must be an integer >= 2, got ${options.maxCompiledGraphs}`);
+    }
     const { baseConfig: cfg, xloraConfig: xc, experts } = parts;
     if (xc.hiddenSize !== cfg.hiddenSize) {
       throw new InputError(`adapter_config.json field "hidden_size" is ${xc.hiddenSize} but the base model's hidden_size is ${cfg.hiddenSize}`);
@@ -334,10 +343,20 @@ export class XLoraModel {
   private async executable(mode: StepMode, logits: 'all' | 'last'): Promise<Executable> {
     const key = `${typeof mode === 'string' ? mode : `expert${mode.expert}`}|${logits}`; // e.g. 'xlora|last'
     const known = this.executables.get(key);
-    if (known) return known;
+    if (known) {
+      this.executables.delete(key); // re-insert: the map's order is least recently used first
+      this.executables.set(key, known);
+      return known;
+    }
     const { graph, weights } = this.stepGraph(mode, logits);
     const exe = await this.backend.compile(graph, weights);
     this.executables.set(key, exe);
+    // bound what compiled graphs hold (ONNX Runtime keeps a copy of the weights per session)
+    for (const [oldKey, old] of this.executables) {
+      if (this.executables.size <= this.maxCompiledGraphs) break;
+      old.dispose();
+      this.executables.delete(oldKey);
+    }
     return exe;
   }
 
