@@ -3,18 +3,8 @@
 import { checkOpCase } from '../../../testkit/src/op-check.js';
 import { opCases } from '../../../testkit/src/op-cases.js';
 import { createWebGpuBackend } from '../index.js';
+import type { PageResult as Result } from './page-result.js';
 
-interface Result {
-  device?: string;
-  cases: { name: string; ms: number; failures: string[] }[];
-  error?: string;
-}
-
-declare global {
-  interface Window {
-    __xloraResult?: Result;
-  }
-}
 
 function show(result: Result): void {
   const rows = result.cases.map((c) => `<tr class="${c.failures.length ? 'bad' : 'ok'}"><td>${c.failures.length ? '✗' : '✓'}</td><td>${c.name}</td><td>${c.ms.toFixed(0)} ms</td><td>${c.failures.join('<br>')}</td></tr>`);

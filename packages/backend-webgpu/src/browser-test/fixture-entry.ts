@@ -3,18 +3,8 @@
 import { urlFileSource } from '@xlora/model';
 import { checkXLoraForward, checkXLoraGenerate, loadPeftCase, readTensorFile, type PeftCase } from '@xlora/testkit/checks';
 import { createWebGpuBackend } from '../index.js';
+import type { PageResult as Result } from './page-result.js';
 
-interface Result {
-  device?: string;
-  cases: { name: string; ms: number; failures: string[] }[];
-  error?: string;
-}
-
-declare global {
-  interface Window {
-    __xloraResult?: Result;
-  }
-}
 
 const CASES: PeftCase[] = ['b1_depth2_layerwise', 'c_topk2_softmax_topk', 'e_gsw0.7_passvalue_1_over_n'];
 
