@@ -16,6 +16,13 @@ export function nodeFileSource(rootDir = '.'): FileSource {
     new InputError(`${full(path)}: ${(err as { code?: string }).code === 'ENOENT' ? 'file not found' : `cannot read (${(err as Error).message})`}`, {
       cause: err,
     });
+  const open = async (path: string): Promise<Awaited<ReturnType<Fs['open']>>> => {
+    try {
+      return await (await fs()).open(full(path), 'r');
+    } catch (err) {
+      throw notFound(path, err);
+    }
+  };
   return {
     describe: full,
     async exists(path) {
@@ -34,12 +41,7 @@ export function nodeFileSource(rootDir = '.'): FileSource {
       }
     },
     async read(path: string, onProgress?: ReadProgress) {
-      let handle: Awaited<ReturnType<Fs['open']>>;
-      try {
-        handle = await (await fs()).open(full(path), 'r');
-      } catch (err) {
-        throw notFound(path, err);
-      }
+      const handle = await open(path);
       try {
         const stat = await handle.stat();
         if (!stat.isFile()) throw new InputError(`${full(path)}: is not a file`);
@@ -58,12 +60,7 @@ export function nodeFileSource(rootDir = '.'): FileSource {
       }
     },
     async readRange(path, start, end) {
-      let handle: Awaited<ReturnType<Fs['open']>>;
-      try {
-        handle = await (await fs()).open(full(path), 'r');
-      } catch (err) {
-        throw notFound(path, err);
-      }
+      const handle = await open(path);
       try {
         const out = new Uint8Array(Math.max(0, end - start));
         const { bytesRead } = await handle.read(out, 0, out.length, start);
