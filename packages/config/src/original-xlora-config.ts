@@ -1,6 +1,6 @@
 import { InputError } from '@xlora/core';
 import { expectObject, FieldReader, isPlainObject } from './json-fields.js';
-import { XLORA_DEFAULTS, type Warn, type XLoraConfig } from './xlora-config.js';
+import { readMixtureFields, warnLikePeft, type Warn, type XLoraConfig } from './xlora-config.js';
 
 /**
  * The original X-LoRA package's `xlora_config.json` (github EricLBuehler/xlora, `xLoRAConfig` dataclass, written by
@@ -40,24 +40,13 @@ export function parseOriginalXLoraConfig(json: unknown, file: string, warn: Warn
     autoMapping: null,
     hiddenSize,
     adapters,
-    enableSoftmax: r.bool('enable_softmax', XLORA_DEFAULTS.enableSoftmax),
-    enableSoftmaxTopk: r.bool('enable_softmax_topk', XLORA_DEFAULTS.enableSoftmaxTopk),
-    layerwiseScalings: r.bool('layerwise_scalings', XLORA_DEFAULTS.layerwiseScalings),
-    xloraDepth: r.int('xlora_depth', XLORA_DEFAULTS.xloraDepth, 1),
-    xloraSize: r.int('xlora_size', XLORA_DEFAULTS.xloraSize, 1),
-    xloraDropoutP: r.num('xlora_dropout_p', XLORA_DEFAULTS.xloraDropoutP, { ok: (p) => p >= 0 && p <= 1, expected: 'a number in [0, 1]' }),
-    useTrainableAdapters: r.bool('use_trainable_adapters', XLORA_DEFAULTS.useTrainableAdapters),
-    softmaxTemperature: r.num('softmax_temperature', XLORA_DEFAULTS.softmaxTemperature, { ok: (t) => t > 0, expected: 'a number > 0' }),
-    topKLora: r.nullableInt('top_k_lora', XLORA_DEFAULTS.topKLora, 1),
-    scalingPassValue: r.nullableNum('scaling_pass_value', XLORA_DEFAULTS.scalingPassValue),
-    globalScalingWeight: r.num('global_scaling_weight', XLORA_DEFAULTS.globalScalingWeight),
+    ...readMixtureFields(r),
     extra: {},
   };
   const enableReluAndDropout = r.bool('enable_relu_and_dropout', false);
   const useBias = r.bool('use_bias', true);
   cfg.extra = r.rest();
-  if (cfg.enableSoftmaxTopk && cfg.topKLora === null) warn(`${file}: "enable_softmax_topk" is set but "top_k_lora" is not`);
-  if (cfg.enableSoftmaxTopk && cfg.enableSoftmax) warn(`${file}: "enable_softmax_topk" and "enable_softmax" are both enabled (softmax applied twice)`);
+  warnLikePeft(cfg, file, warn);
   return { config: cfg, adapterNames: names, adapterPaths: paths, enableReluAndDropout, useBias };
 }
 

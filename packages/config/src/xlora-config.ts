@@ -69,24 +69,7 @@ export function parseXLoraConfig(json: unknown, file: string, warn: Warn = defau
     ...common,
     hiddenSize,
     adapters,
-    enableSoftmax: r.bool('enable_softmax', XLORA_DEFAULTS.enableSoftmax),
-    enableSoftmaxTopk: r.bool('enable_softmax_topk', XLORA_DEFAULTS.enableSoftmaxTopk),
-    layerwiseScalings: r.bool('layerwise_scalings', XLORA_DEFAULTS.layerwiseScalings),
-    xloraDepth: r.int('xlora_depth', XLORA_DEFAULTS.xloraDepth, 1),
-    xloraSize: r.int('xlora_size', XLORA_DEFAULTS.xloraSize, 1),
-    xloraDropoutP: r.num('xlora_dropout_p', XLORA_DEFAULTS.xloraDropoutP, {
-      ok: (p) => p >= 0 && p <= 1,
-      expected: 'a number in [0, 1]',
-    }),
-    useTrainableAdapters: r.bool('use_trainable_adapters', XLORA_DEFAULTS.useTrainableAdapters),
-    softmaxTemperature: r.num('softmax_temperature', XLORA_DEFAULTS.softmaxTemperature, {
-      ok: (t) => t > 0,
-      expected: 'a number > 0',
-    }),
-    // PEFT only warns for top_k_lora < 1 and then fails inside torch.topk: we reject it up front.
-    topKLora: r.nullableInt('top_k_lora', XLORA_DEFAULTS.topKLora, 1),
-    scalingPassValue: r.nullableNum('scaling_pass_value', XLORA_DEFAULTS.scalingPassValue),
-    globalScalingWeight: r.num('global_scaling_weight', XLORA_DEFAULTS.globalScalingWeight),
+    ...readMixtureFields(r),
     extra: r.rest(),
   };
   if (cfg.topKLora !== null && cfg.topKLora > Object.keys(adapters).length) {
@@ -118,7 +101,34 @@ function readAdapters(r: FieldReader): Record<string, string> {
   return out;
 }
 
-function warnLikePeft(cfg: XLoraConfig, file: string, warn: Warn): void {
+/**
+ * The classifier and mixture fields both checkpoint formats share (xlora_config.json uses the same names), with
+ * PEFT's defaults. PEFT only warns for top_k_lora < 1 and then fails inside torch.topk: we reject it up front.
+ */
+export function readMixtureFields(r: FieldReader) {
+  return {
+    enableSoftmax: r.bool('enable_softmax', XLORA_DEFAULTS.enableSoftmax),
+    enableSoftmaxTopk: r.bool('enable_softmax_topk', XLORA_DEFAULTS.enableSoftmaxTopk),
+    layerwiseScalings: r.bool('layerwise_scalings', XLORA_DEFAULTS.layerwiseScalings),
+    xloraDepth: r.int('xlora_depth', XLORA_DEFAULTS.xloraDepth, 1),
+    xloraSize: r.int('xlora_size', XLORA_DEFAULTS.xloraSize, 1),
+    xloraDropoutP: r.num('xlora_dropout_p', XLORA_DEFAULTS.xloraDropoutP, {
+      ok: (p) => p >= 0 && p <= 1,
+      expected: 'a number in [0, 1]',
+    }),
+    useTrainableAdapters: r.bool('use_trainable_adapters', XLORA_DEFAULTS.useTrainableAdapters),
+    softmaxTemperature: r.num('softmax_temperature', XLORA_DEFAULTS.softmaxTemperature, {
+      ok: (t) => t > 0,
+      expected: 'a number > 0',
+    }),
+    topKLora: r.nullableInt('top_k_lora', XLORA_DEFAULTS.topKLora, 1),
+    scalingPassValue: r.nullableNum('scaling_pass_value', XLORA_DEFAULTS.scalingPassValue),
+    globalScalingWeight: r.num('global_scaling_weight', XLORA_DEFAULTS.globalScalingWeight),
+  };
+}
+
+/** PEFT's construction-time warnings (config.py __post_init__). */
+export function warnLikePeft(cfg: XLoraConfig, file: string, warn: Warn): void {
   if (cfg.enableSoftmaxTopk && cfg.topKLora === null) {
     warn(`${file}: "enable_softmax_topk" is set but "top_k_lora" is not (PEFT warns too; it has no effect)`);
   }
