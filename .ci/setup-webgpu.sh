@@ -7,24 +7,29 @@
 # Prints the environment exports to use (eval "$(.ci/setup-webgpu.sh --print-env)" prints only them).
 set -euo pipefail
 
+# stdout carries only the environment lines (callers eval it): fd 3 is the real stdout, and everything else,
+# installers included (apt-get prints progress on stdout), goes to stderr.
+exec 3>&1 1>&2
+emit() { printf '%s\n' "$*" >&3; }
+
 want_lavapipe="${XLORA_LAVAPIPE:-0}"
 print_only=0
 for arg in "$@"; do
   case "$arg" in
     --lavapipe) want_lavapipe=1 ;;
     --print-env) print_only=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0" >&3; exit 0 ;;
     *) echo "setup-webgpu: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
 
-SWIFTSHADER_ICD=/usr/lib/chromium/vk_swiftshader_icd.json
+SWIFTSHADER_ICD="${XLORA_SWIFTSHADER_ICD:-/usr/lib/chromium/vk_swiftshader_icd.json}"
 LVP_DIR=/opt/xlora-lavapipe
 LVP_ICD="$LVP_DIR/lvp_icd.json"
 RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp/xlora-xdg-runtime}"
 export DEBIAN_FRONTEND=noninteractive
 
-log() { [ "$print_only" = 1 ] || echo "setup-webgpu: $*" >&2; }
+log() { [ "$print_only" = 1 ] || echo "setup-webgpu: $*"; }
 
 if [ "$print_only" = 0 ]; then
   updated=0
@@ -79,13 +84,13 @@ fi
 mkdir -p "$RUNTIME_DIR" && chmod 0700 "$RUNTIME_DIR"
 [ -f "$SWIFTSHADER_ICD" ] || SWIFTSHADER_ICD="$(dpkg -L chromium 2>/dev/null | grep -m1 'vk_swiftshader_icd.json' || echo /usr/lib/chromium/vk_swiftshader_icd.json)"
 
-[ "$print_only" = 1 ] || echo "# environment for WebGPU in Node and the browser test (eval these):" >&2
-echo "export XDG_RUNTIME_DIR=$RUNTIME_DIR"
-echo "export CHROMIUM_PATH=/usr/bin/chromium"
+[ "$print_only" = 1 ] || echo "# environment for WebGPU in Node and the browser test (eval these):"
+emit "export XDG_RUNTIME_DIR=$RUNTIME_DIR"
+emit "export CHROMIUM_PATH=/usr/bin/chromium"
 if [ "$want_lavapipe" = 1 ] && [ -f "$LVP_ICD" ]; then
-  echo "# lavapipe (Mesa 25): shader-f16; SwiftShader instead: export VK_ICD_FILENAMES=$SWIFTSHADER_ICD"
-  echo "export VK_ICD_FILENAMES=$LVP_ICD"
-  echo "export LD_LIBRARY_PATH=$LVP_DIR/usr/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+  emit "# lavapipe (Mesa 25): shader-f16; SwiftShader instead: export VK_ICD_FILENAMES=$SWIFTSHADER_ICD"
+  emit "export VK_ICD_FILENAMES=$LVP_ICD"
+  emit "export LD_LIBRARY_PATH=$LVP_DIR/usr/lib/x86_64-linux-gnu\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 else
-  echo "export VK_ICD_FILENAMES=$SWIFTSHADER_ICD"
+  emit "export VK_ICD_FILENAMES=$SWIFTSHADER_ICD"
 fi

@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-pnpm.sh
-if [ -f .ci/setup-webgpu.sh ]; then
-  eval "$(bash .ci/setup-webgpu.sh)"
-fi
+# the set-up's stdout is eval'd: first check, with fake installers, that nothing but environment lines reach it
+bash .ci/setup-webgpu.test.sh
+eval "$(bash .ci/setup-webgpu.sh)"
 pnpm install --frozen-lockfile --reporter=silent
 log="$(mktemp)"
 status=0
