@@ -1,31 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { applyChatTemplate } from './chat-template.js';
+import { enc, tokenizerConfig, tokenizerJson, tokenizerWithTemplate } from './chat-template-test-tokenizer.js';
 import { loadTokenizer } from './load-tokenizer.js';
 import { mapFileSource } from './map-file-source.js';
 
-const enc = (o: unknown) => new TextEncoder().encode(JSON.stringify(o));
-
-/** A word-level tokenizer.json built by hand: whitespace pre-tokenizer, 8 words, [UNK], <s>, </s>. */
-const vocab = { '[UNK]': 0, '<s>': 1, '</s>': 2, hello: 3, world: 4, '<|user|>': 5, '<|assistant|>': 6, xlora: 7 };
-const tokenizerJson = {
-  version: '1.0', truncation: null, padding: null,
-  added_tokens: ['[UNK]', '<s>', '</s>', '<|user|>', '<|assistant|>'].map((content) => ({
-    id: vocab[content as keyof typeof vocab], content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
-  })),
-  normalizer: null,
-  pre_tokenizer: { type: 'Whitespace' },
-  post_processor: null,
-  decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-  model: { type: 'WordLevel', vocab, unk_token: '[UNK]' },
-};
-const config = {
-  bos_token: '<s>', eos_token: '</s>',
-  chat_template: "{{ bos_token }}{% for m in messages %}<|{{ m.role }}|> {{ m.content }} {% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}",
-};
+const user = [{ role: 'user', content: 'x' }];
 
 describe('tokenizers built from a tokenizer.json', () => {
   it('round-trips text through a hand-built word-level tokenizer and renders its chat template', async () => {
-    const tok = (await loadTokenizer(mapFileSource({ 'm/tokenizer.json': enc(tokenizerJson), 'm/tokenizer_config.json': enc(config) }), 'm'))!;
+    const tok = (await loadTokenizer(mapFileSource({ 'm/tokenizer.json': enc(tokenizerJson), 'm/tokenizer_config.json': enc(tokenizerConfig) }), 'm'))!;
     expect(tok.encode('hello world xlora')).toEqual([3, 4, 7]);
     expect(tok.encode('world  hello')).toEqual([4, 3]);
     expect(tok.decode([3, 4, 7])).toBe('hello world xlora');
@@ -36,7 +19,46 @@ describe('tokenizers built from a tokenizer.json', () => {
   });
 
   it('says when there is no chat template', async () => {
-    const tok = (await loadTokenizer(mapFileSource({ 'm/tokenizer.json': enc(tokenizerJson) }), 'm'))!;
-    expect(() => applyChatTemplate(tok, [{ role: 'user', content: 'x' }])).toThrow('has no "chat_template"');
+    const tok = await tokenizerWithTemplate(undefined);
+    expect(() => applyChatTemplate(tok, user)).toThrow('has no "chat_template"');
+  });
+});
+
+describe('chat template errors name the file and field', () => {
+  it('prefixes parse errors with "<dir>/tokenizer_config.json: chat_template:"', async () => {
+    const tok = await tokenizerWithTemplate('{% for m in messages %}{{ m.content }}');
+    expect(() => applyChatTemplate(tok, user)).toThrow(/^m\/tokenizer_config\.json: chat_template: not a valid Jinja template \(.+\)$/);
+  });
+
+  it('prefixes render errors, including raise_exception and unsupported operators', async () => {
+    const raise = await tokenizerWithTemplate("{{ raise_exception('Conversation roles must alternate user/assistant') }}");
+    expect(() => applyChatTemplate(raise, user)).toThrow(
+      'm/tokenizer_config.json: chat_template: rendering failed: the template raised an exception: Conversation roles must alternate user/assistant');
+    const undef = await tokenizerWithTemplate('{{ messages[0].content + nothing_here }}');
+    expect(() => applyChatTemplate(undef, user)).toThrow(/^m\/tokenizer_config\.json: chat_template: rendering failed: .*undefined/);
+    const strTimes = await tokenizerWithTemplate("{{ 'a' * 3 }}");
+    expect(() => applyChatTemplate(strTimes, user)).toThrow(/^m\/tokenizer_config\.json: chat_template: rendering failed: Unknown operator "\*"/);
+  });
+
+  it('throws InputError, not a plain Error', async () => {
+    const tok = await tokenizerWithTemplate('{{');
+    let caught: unknown;
+    try {
+      applyChatTemplate(tok, user);
+    } catch (err) {
+      caught = err;
+    }
+    expect((caught as Error).name).toBe('InputError');
+  });
+
+  it('refuses a template that renders to an empty string, at render time', async () => {
+    const tok = await tokenizerWithTemplate('{% if false %}never{% endif %}');
+    expect(() => applyChatTemplate(tok, user)).toThrow(
+      'm/tokenizer_config.json: chat_template: rendered 1 message(s) to an empty string; the template must produce the prompt text');
+  });
+
+  it('gives the templates the globals transformers does (strftime_now, range, namespace, loop)', async () => {
+    const tok = await tokenizerWithTemplate("{% set ns = namespace(n=0) %}{% for i in range(1, 7, 2) %}{% set ns.n = ns.n + i %}{{ loop.index }}{% endfor %}={{ ns.n }} {{ strftime_now('%Y') }}");
+    expect(applyChatTemplate(tok, user)).toBe(`123=9 ${new Date().getFullYear()}`);
   });
 });

@@ -1,5 +1,6 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InputError } from '@xlora/core';
+import { readChatTemplates, type ChatTemplates } from './chat-template-source.js';
 import type { FileSource } from './file-source.js';
 import { joinPath } from './posix-path.js';
 import { readJsonFile, readOptionalJsonFile } from './read-json.js';
@@ -13,8 +14,13 @@ export interface HfTextTokenizer {
   readonly eosTokenId?: number;
   readonly bosTokenId?: number;
   readonly padTokenId?: number;
-  /** tokenizer_config.json's chat_template (a Jinja template), when it has one */
+  /** The default chat template (a Jinja template), when the tokenizer has one: chatTemplates.default.template */
   readonly chatTemplate?: string;
+  /**
+   * Every chat template by name, each with where it came from: chat_template.jinja, or tokenizer_config.json's
+   * "chat_template" (a string is named "default"; the list form names each one).
+   */
+  readonly chatTemplates?: ChatTemplates;
   /** special token strings from tokenizer_config.json (bos_token, eos_token, …), for chat templates */
   readonly specialTokens: Readonly<Record<string, string>>;
 }
@@ -48,12 +54,14 @@ export async function loadTokenizer(src: FileSource, dir: string): Promise<HfTex
   };
   const specialTokens = Object.fromEntries(['bos_token', 'eos_token', 'pad_token', 'unk_token']
     .map((k) => [k, tokenString(k)]).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  const chatTemplate = typeof cfg.chat_template === 'string' ? cfg.chat_template : undefined;
+  const chatTemplates = await readChatTemplates(src, dir, cfg);
+  const chatTemplate = chatTemplates?.default?.template;
   const special = { eosTokenId: idOf('eos_token'), bosTokenId: idOf('bos_token'), padTokenId: idOf('pad_token') };
   return {
     encode: (text, opts) => tok.encode(text, { add_special_tokens: opts?.addSpecialTokens ?? true }).ids,
     decode: (ids, opts) => tok.decode([...ids], { skip_special_tokens: opts?.skipSpecialTokens ?? false }),
     specialTokens,
+    ...(chatTemplates === undefined ? {} : { chatTemplates }),
     ...(chatTemplate === undefined ? {} : { chatTemplate }),
     ...Object.fromEntries(Object.entries(special).filter(([, v]) => v !== undefined)),
   };
