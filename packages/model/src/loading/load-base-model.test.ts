@@ -56,7 +56,7 @@ describe('loadBaseModel errors and variants', () => {
   it('reports a missing lm_head when not tied', async () => {
     const t = baseTensors();
     delete t['lm_head.weight'];
-    await expectInputError(() => loadBaseModel(source(baseConfig(), t), 'm'), 'm/model.safetensors: missing tensor "lm_head.weight", which m/config.json requires (tie_word_embeddings is false)');
+    await expectInputError(() => loadBaseModel(source(baseConfig(), t), 'm'), 'm/model.safetensors: missing tensor "lm_head.weight", which m/config.json requires (tie_word_embeddings is false, so the output head is not the embedding)');
   });
 
   it('reports a missing layer tensor', async () => {

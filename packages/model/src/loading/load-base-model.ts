@@ -4,7 +4,7 @@ import type { FileSource } from './file-source.js';
 import { expectedBaseWeights } from './expected-base-weights.js';
 import { joinPath } from './posix-path.js';
 import { readJsonFile, readOptionalJsonFile } from './read-json.js';
-import { loadWeightSet, type LoadProgress } from './weight-set.js';
+import { loadWeightSet, type LoadProgress, type WeightSet } from './weight-set.js';
 
 export interface LoadedBaseModel {
   config: LlamaConfig;
@@ -18,7 +18,9 @@ export interface LoadedBaseModel {
 /**
  * Loads a transformers Llama-family checkpoint folder: config.json, optional generation_config.json, and
  * model.safetensors (or a sharded model.safetensors.index.json). Every tensor the config implies must be there
- * with the right shape. With tie_word_embeddings and no lm_head.weight, lm_head.weight is the embedding tensor.
+ * with the right shape (checked in file order, stopping at the first problem, so an absurd num_hidden_layers costs
+ * nothing). With tie_word_embeddings, lm_head.weight IS the embedding tensor, as transformers' tie_weights makes it:
+ * a stored lm_head.weight is ignored. Without it, lm_head.weight must be stored.
  */
 export async function loadBaseModel(src: FileSource, dir: string, opts: { onProgress?: LoadProgress } = {}): Promise<LoadedBaseModel> {
   const configPath = joinPath(dir, 'config.json');
@@ -30,7 +32,7 @@ export async function loadBaseModel(src: FileSource, dir: string, opts: { onProg
   const set = await loadWeightSet(src, dir, { onProgress: opts.onProgress });
   const weights = new Map<string, HostTensor<'f32'>>();
   for (const name of set.names()) weights.set(name, set.getF32(name));
-  if (!weights.has('lm_head.weight') && config.tieWordEmbeddings && weights.has('model.embed_tokens.weight')) {
+  if (config.tieWordEmbeddings && weights.has('model.embed_tokens.weight')) {
     weights.set('lm_head.weight', weights.get('model.embed_tokens.weight')!);
   }
 
@@ -38,8 +40,8 @@ export async function loadBaseModel(src: FileSource, dir: string, opts: { onProg
   for (const { name, shape } of expectedBaseWeights(config)) {
     const t = weights.get(name);
     if (!t) {
-      const tied = name === 'lm_head.weight' ? ' (tie_word_embeddings is false)' : '';
-      throw new InputError(`${set.file}: missing tensor ${JSON.stringify(name)}, which ${configName} requires${tied}`);
+      const why = name === 'lm_head.weight' ? ' (tie_word_embeddings is false, so the output head is not the embedding)' : layerHint(name, config, set);
+      throw new InputError(`${set.file}: missing tensor ${JSON.stringify(name)}, which ${configName} requires${why}`);
     }
     if (!sameShape(t.shape, shape)) {
       const where = set.has(name) ? set.fileOf(name).file : set.file;
@@ -47,4 +49,11 @@ export async function loadBaseModel(src: FileSource, dir: string, opts: { onProg
     }
   }
   return { config, ...(generationConfig ? { generationConfig } : {}), weights, dir };
+}
+
+/** For a missing tensor of a whole missing block: how many blocks the file has, against num_hidden_layers. */
+function layerHint(name: string, config: LlamaConfig, set: WeightSet): string {
+  const m = /^model\.layers\.(\d+)\./.exec(name);
+  if (!m || set.names().some((n) => n.startsWith(`model.layers.${m[1]}.`))) return '';
+  return ` (num_hidden_layers is ${config.numHiddenLayers}, but the file has no tensor of layer ${m[1]})`;
 }

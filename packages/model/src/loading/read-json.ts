@@ -1,5 +1,6 @@
 import { InputError } from '@xlora/core';
 import type { FileSource } from './file-source.js';
+import { firstDuplicateKey } from './json-duplicate-keys.js';
 
 /** Reads and parses a JSON file; a missing file or bad JSON is an InputError naming the file. */
 export async function readJsonFile(src: FileSource, path: string): Promise<unknown> {
@@ -10,11 +11,16 @@ export async function readJsonFile(src: FileSource, path: string): Promise<unkno
   } catch {
     throw new InputError(`${src.describe(path)}: not valid UTF-8 text`);
   }
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let json: unknown;
   try {
-    return JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    json = JSON.parse(body);
   } catch (err) {
     throw new InputError(`${src.describe(path)}: not valid JSON (${(err as Error).message})`);
   }
+  const duplicate = firstDuplicateKey(body);
+  if (duplicate !== null) throw new InputError(`${src.describe(path)}: the key ${JSON.stringify(duplicate)} appears twice in one object (which value is meant?)`);
+  return json;
 }
 
 /** Like readJsonFile, but resolves to undefined when the file does not exist. */

@@ -3,11 +3,13 @@ import {
   bf16ToF32,
   f16ToF32,
   FLOAT_DTYPES,
+  INT_DTYPES,
   isSafetensorsDType,
   READABLE_DTYPES,
   SAFETENSORS_ITEM_SIZE,
   type SafetensorsDType,
 } from './safetensors-dtypes.js';
+import { firstDuplicateKey } from './json-duplicate-keys.js';
 import { missingTensorMessage, type TensorInfo, type TensorSource } from './tensor-source.js';
 
 /** The format's own limit on the JSON header (safetensors MAX_HEADER_SIZE). */
@@ -54,7 +56,7 @@ export function parseSafetensors(bytes: Uint8Array, file: string): SafetensorsFi
     const e = parseEntry(name, raw, file, dataLen);
     entries.set(name, { ...e, start: dataStart + e.begin });
   }
-  checkOverlaps(entries, dataStart, file);
+  checkCoverage(entries, dataStart, dataLen, headerLen, file);
   return new SafetensorsReader(file, metadata, entries, view);
 }
 
@@ -65,12 +67,17 @@ function parseHeaderJson(headerBytes: Uint8Array, file: string): Record<string, 
   } catch {
     throw new InputError(`${file}: safetensors header is not valid UTF-8`);
   }
+  if (!text.startsWith('{')) {
+    throw new InputError(`${file}: safetensors header must start with "{", got ${JSON.stringify(text.slice(0, 8))} (wrong header length or not a safetensors file)`);
+  }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     throw new InputError(`${file}: safetensors header is not valid JSON (${(err as Error).message})`);
   }
+  const duplicate = firstDuplicateKey(text);
+  if (duplicate !== null) throw new InputError(`${file}: safetensors header lists ${JSON.stringify(duplicate)} twice`);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InputError(`${file}: safetensors header must be a JSON object, got ${Array.isArray(json) ? 'an array' : json === null ? 'null' : typeof json}`);
   }
@@ -119,15 +126,31 @@ function parseEntry(name: string, raw: unknown, file: string, dataLen: number): 
   return { dtype, shape: [...(shape as number[])], byteLength: end - begin, begin };
 }
 
-function checkOverlaps(entries: Map<string, Entry>, dataStart: number, file: string): void {
-  const sorted = [...entries].filter(([, e]) => e.byteLength > 0).sort((a, b) => a[1].start - b[1].start);
-  for (let i = 1; i < sorted.length; i++) {
-    const [pn, p] = sorted[i - 1];
-    const [cn, c] = sorted[i];
-    if (c.start < p.start + p.byteLength) {
-      const range = (e: Entry) => `[${e.start - dataStart}, ${e.start - dataStart + e.byteLength}]`;
-      throw new InputError(`${file}: tensors ${JSON.stringify(pn)} ${range(p)} and ${JSON.stringify(cn)} ${range(c)} overlap`);
+/**
+ * The reference reader's rule (huggingface/safetensors `Metadata::validate` and `read_metadata`): sorted by
+ * offsets, the tensors cover the data section exactly, without gaps, overlaps or trailing bytes.
+ */
+function checkCoverage(entries: Map<string, Entry>, dataStart: number, dataLen: number, headerLen: number, file: string): void {
+  const sorted = [...entries].sort((a, b) => a[1].start - b[1].start || a[1].byteLength - b[1].byteLength);
+  const range = (e: Entry) => `[${e.start - dataStart}, ${e.start - dataStart + e.byteLength}]`;
+  let end = 0;
+  let prev: [string, Entry] | undefined;
+  for (const cur of sorted) {
+    const [name, e] = cur;
+    const begin = e.start - dataStart;
+    if (begin < end) throw new InputError(`${file}: tensors ${JSON.stringify(prev![0])} ${range(prev![1])} and ${JSON.stringify(name)} ${range(e)} overlap`);
+    if (begin > end) {
+      const after = prev ? `where ${JSON.stringify(prev[0])} ends` : 'the start of the data section';
+      throw new InputError(`${file}: tensor ${JSON.stringify(name)} starts at byte ${begin} of the data section, expected ${end} (${after}): ${begin - end} unused byte(s) between tensors`);
     }
+    end = begin + e.byteLength;
+    prev = cur;
+  }
+  if (end !== dataLen) {
+    throw new InputError(
+      `${file}: the tensors end at byte ${end} of the data section but it has ${dataLen} bytes: ${dataLen - end} trailing byte(s) ` +
+        `(the file is not what its header describes; header length ${headerLen} may be wrong)`,
+    );
   }
 }
 
@@ -178,10 +201,11 @@ class SafetensorsReader implements SafetensorsFile {
         for (let i = 0; i < n; i++) out[i] = v.getFloat64(e.start + 8 * i, true);
         return f32(e.shape, out);
       }
-      default: {
-        const ints = this.readInts(name, e, false);
-        return f32(e.shape, Float32Array.from(ints));
-      }
+      default:
+        if (INT_DTYPES.has(e.dtype)) {
+          throw new InputError(`${this.file}: tensor ${JSON.stringify(name)} has integer dtype ${e.dtype}; a float tensor (F32, F16, BF16 or F64) was expected`);
+        }
+        throw this.unreadable(name, e);
     }
   }
 
@@ -190,8 +214,7 @@ class SafetensorsReader implements SafetensorsFile {
     if (FLOAT_DTYPES.has(e.dtype)) {
       throw new InputError(`${this.file}: tensor ${JSON.stringify(name)} has dtype ${e.dtype}; an integer tensor was expected`);
     }
-    const ints = this.readInts(name, e, true);
-    return i32(e.shape, ints instanceof Int32Array ? ints : Int32Array.from(ints));
+    return i32(e.shape, this.readInts(name, e));
   }
 
   private entry(name: string): Entry {
@@ -200,8 +223,12 @@ class SafetensorsReader implements SafetensorsFile {
     return e;
   }
 
-  /** Integer tensor values; `toInt32` checks that every value fits in int32. */
-  private readInts(name: string, e: Entry, toInt32: boolean): Int32Array | Float64Array {
+  private unreadable(name: string, e: Entry): InputError {
+    return new InputError(`${this.file}: tensor ${JSON.stringify(name)} has dtype ${e.dtype}, which cannot be read (supported: ${READABLE_DTYPES.join(', ')})`);
+  }
+
+  /** Integer tensor values, checking that every value fits in int32. */
+  private readInts(name: string, e: Entry): Int32Array {
     const v = this.view;
     const n = e.byteLength / SAFETENSORS_ITEM_SIZE[e.dtype];
     const at = e.start;
@@ -230,32 +257,30 @@ class SafetensorsReader implements SafetensorsFile {
         return out;
       }
       case 'U32': {
-        const out = toInt32 ? new Int32Array(n) : new Float64Array(n);
+        const out = new Int32Array(n);
         for (let i = 0; i < n; i++) {
           const x = v.getUint32(at + 4 * i, true);
-          if (toInt32 && x > 0x7fffffff) tooBig(x, i);
+          if (x > 0x7fffffff) tooBig(x, i);
           out[i] = x;
         }
         return out;
       }
       case 'I64':
       case 'U64': {
-        const out = toInt32 ? new Int32Array(n) : new Float64Array(n);
+        const out = new Int32Array(n);
         for (let i = 0; i < n; i++) {
           const lo = v.getUint32(at + 8 * i, true);
           const hi = e.dtype === 'I64' ? v.getInt32(at + 8 * i + 4, true) : v.getUint32(at + 8 * i + 4, true);
           const fits = (hi === 0 && lo <= 0x7fffffff) || (hi === -1 && lo > 0x7fffffff);
-          if (toInt32 && !fits) {
+          if (!fits) {
             tooBig(e.dtype === 'I64' ? v.getBigInt64(at + 8 * i, true) : v.getBigUint64(at + 8 * i, true), i);
           }
-          out[i] = toInt32 ? lo | 0 : hi * 2 ** 32 + lo;
+          out[i] = lo | 0;
         }
         return out;
       }
       default:
-        throw new InputError(
-          `${this.file}: tensor ${JSON.stringify(name)} has dtype ${e.dtype}, which cannot be read (supported: ${READABLE_DTYPES.join(', ')})`,
-        );
+        throw this.unreadable(name, e);
     }
   }
 }

@@ -14,7 +14,7 @@ export interface TensorSource {
   names(): string[];
   has(name: string): boolean;
   info(name: string): TensorInfo;
-  /** Any float (F32/F16/BF16/F64) or integer dtype, widened/converted to f32. */
+  /** A float tensor (F32/F16/BF16/F64), widened to f32; integer dtypes are an error naming the tensor (weights are floats). */
   getF32(name: string): HostTensor<'f32'>;
   /** Any integer dtype (I64/U64/U32 only when every value fits in int32); floats are an error. */
   getI32(name: string): HostTensor<'i32'>;
