@@ -69,8 +69,27 @@ export function parseLoraConfig(json: unknown, file: string): LoraConfig {
   for (const [k, n] of Object.entries(cfg.rankPattern)) {
     if (!isInt(n) || n < 1) throw new InputError(`${file}: field "rank_pattern" entry "${k}" must be an integer >= 1, got ${n}`);
   }
+  checkLayerFields(cfg, file);
   cfg.extra = r.rest();
   return cfg;
+}
+
+/** The checks of PEFT's LoraConfig.__post_init__ on the layer-selection fields (each a ValueError there). */
+function checkLayerFields(cfg: LoraConfig, file: string): void {
+  const peft = "PEFT's LoraConfig raises ValueError for this";
+  if (typeof cfg.targetModules === 'string') {
+    const target = `"target_modules" is a string (${JSON.stringify(cfg.targetModules)}: a regex or "all-linear")`;
+    if (cfg.layersToTransform !== null) throw new InputError(`${file}: field "layers_to_transform" cannot be used when ${target}; ${peft}`);
+    if (cfg.layersPattern !== null) throw new InputError(`${file}: field "layers_pattern" cannot be used when ${target}; ${peft}`);
+  }
+  // Python truthiness: an empty pattern is "not set"; layers_to_transform 0 or [] counts as missing.
+  const hasPattern = cfg.layersPattern !== null && cfg.layersPattern.length > 0;
+  const hasLayers = cfg.layersToTransform !== null && cfg.layersToTransform !== 0 && !(Array.isArray(cfg.layersToTransform) && cfg.layersToTransform.length === 0);
+  if (hasPattern && !hasLayers) {
+    throw new InputError(
+      `${file}: field "layers_pattern" is set but "layers_to_transform" is ${JSON.stringify(cfg.layersToTransform)}; PEFT requires both (a ValueError in LoraConfig; note that 0 counts as unset there, write [0])`,
+    );
+  }
 }
 
 function readLayersToTransform(r: FieldReader): number[] | number | null {

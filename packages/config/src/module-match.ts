@@ -4,7 +4,7 @@
  * - a list entry matches when it equals the full name or the name ends with "." + entry;
  * - a string is a regex that must match the full name (Python re.fullmatch; JS RegExp syntax is used here).
  */
-export function matchesModuleSpec(spec: string[] | string, modulePath: string): boolean {
+export function matchesModuleSpec(spec: readonly string[] | string, modulePath: string): boolean {
   if (typeof spec === 'string') return fullMatch(spec, modulePath);
   return spec.some((entry) => modulePath === entry || modulePath.endsWith(`.${entry}`));
 }

@@ -31,8 +31,8 @@ describe('targetsModule', () => {
     const cfg = lora({ target_modules: ['q_proj', 'k_proj'], layers_to_transform: [1] });
     expect(targetsModule(cfg, q0)).toBe(false);
     expect(targetsModule(cfg, k1)).toBe(true);
-    expect(targetsModule(lora({ target_modules: ['q_proj'], layers_to_transform: 0, layers_pattern: 'layers' }), q0)).toBe(true);
-    expect(targetsModule(lora({ target_modules: ['q_proj'], layers_to_transform: 0, layers_pattern: 'blocks' }), q0)).toBe(false);
+    expect(targetsModule(lora({ target_modules: ['q_proj'], layers_to_transform: [0], layers_pattern: 'layers' }), q0)).toBe(true);
+    expect(targetsModule(lora({ target_modules: ['q_proj'], layers_to_transform: [0], layers_pattern: 'blocks' }), q0)).toBe(false);
     expect(layerIndexOf(q0, null)).toBe(0);
     expect(layerIndexOf('lm_head', null)).toBeNull();
   });
