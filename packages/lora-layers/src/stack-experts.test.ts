@@ -32,9 +32,19 @@ describe('stackExperts', () => {
     const candidates = [Q0, 'model.layers.0.self_attn.k_proj', V0, UP0];
     const plan = planWrappedModules(candidates, [expert('e0', 2, 2, [UP0]), expert('e1', 2, 2, [V0, Q0])]);
     expect(plan).toEqual([{ modulePath: Q0, layer: 0 }, { modulePath: V0, layer: 1 }, { modulePath: UP0, layer: 2 }]);
-    const missing = expert('e2', 2, 2, [Q0]);
+    const missing = expert('e2', 2, 2, [Q0, V0]);
     (missing.modules as Map<string, unknown>).delete(Q0);
-    expect(() => planWrappedModules(candidates, [missing])).toThrow('e2/adapter_config.json targets "model.layers.0.self_attn.q_proj" but e2/adapter_model.safetensors has no lora_A/lora_B for it');
+    // PEFT wraps what the config targets; the missing weights keep lora_B = 0 (init_lora_weights true)
+    expect(planWrappedModules(candidates, [missing])).toEqual([{ modulePath: Q0, layer: 0 }, { modulePath: V0, layer: 1 }]);
+    expect(stackExperts(Q0, [missing], 2, 3).segments).toEqual([]);
+    const randomInit = { ...missing, config: { ...missing.config, initLoraWeights: false } };
+    expect(() => planWrappedModules(candidates, [randomInit])).toThrow(
+      'e2/adapter_config.json targets "model.layers.0.self_attn.q_proj" but e2/adapter_model.safetensors has no lora_A/lora_B for it, and with init_lora_weights false PEFT would leave non-zero (random or base-derived) weights there',
+    );
+    const nothing = { ...missing, config: { ...missing.config, targetModules: ['o_proj'] } };
+    expect(() => planWrappedModules(candidates, [nothing])).toThrow(
+      'e2/adapter_config.json (expert 0 "e2"): target_modules ["o_proj"] (with layers_to_transform null) selects no module of this model; PEFT raises "Target modules ... not found in the base model"',
+    );
     expect(() => planWrappedModules([Q0], [expert('e3', 2, 2, ['model.layers.9.self_attn.q_proj'])])).toThrow('not a linear module of this model');
   });
 });

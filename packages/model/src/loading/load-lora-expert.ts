@@ -1,5 +1,5 @@
 import { formatShape, InputError, type HostTensor } from '@xlora/core';
-import { loraRank, loraScaling, parseLoraConfig, type LoraConfig } from '@xlora/config';
+import { loraRank, loraScaling, parseLoraConfig, targetsModule, type LoraConfig } from '@xlora/config';
 import type { FileSource } from './file-source.js';
 import { joinPath } from './posix-path.js';
 import { readJsonFile } from './read-json.js';
@@ -70,13 +70,13 @@ export async function loadLoraExpert(src: FileSource, dir: string, name: string,
     throw new InputError(`${label}: adapter_model.safetensors not found at ${src.describe(weightsPath)}`);
   }
   const file = parseSafetensors(await src.read(weightsPath), src.describe(weightsPath));
-  const { modules, embeddings } = collectModules(file, config);
+  const { modules, embeddings } = collectModules(file, config, configFile);
   return { name, dir, config, modules, embeddings };
 }
 
 type Parts = Partial<Record<LoraKey['part'], string>>;
 
-function collectModules(file: SafetensorsFile, config: LoraConfig): Pick<LoadedLoraExpert, 'modules' | 'embeddings'> {
+function collectModules(file: SafetensorsFile, config: LoraConfig, configFile: string): Pick<LoadedLoraExpert, 'modules' | 'embeddings'> {
   const byModule = new Map<string, Parts>();
   const adapters = new Set<string>();
   for (const key of file.names()) {
@@ -88,6 +88,12 @@ function collectModules(file: SafetensorsFile, config: LoraConfig): Pick<LoadedL
     }
     if (parsed.part === 'magnitude') {
       throw new InputError(`${file.file}: tensor ${JSON.stringify(key)} is a DoRA magnitude vector; DoRA experts are not supported by X-LoRA`);
+    }
+    if (!targetsModule(config, parsed.module)) {
+      throw new InputError(
+        `${file.file}: tensor ${JSON.stringify(key)} is for module ${JSON.stringify(parsed.module)}, which ${configFile} does not target ` +
+          `(${describeSelection(config)}); PEFT does not wrap that module and rejects the file ("Got unexpected keys")`,
+      );
     }
     if (parsed.adapter !== null) adapters.add(parsed.adapter);
     const parts = byModule.get(parsed.module) ?? {};
@@ -141,4 +147,15 @@ function collectModules(file: SafetensorsFile, config: LoraConfig): Pick<LoadedL
     modules.set(module, entry);
   }
   return { modules, embeddings };
+}
+
+/** The config fields that select modules, as written, for messages. */
+function describeSelection(config: LoraConfig): string {
+  const show = (v: unknown) => JSON.stringify(v);
+  const parts = [`target_modules ${config.targetModules === null ? 'null (PEFT default q_proj, v_proj)' : show(config.targetModules)}`];
+  if (config.layersToTransform !== null) parts.push(`layers_to_transform ${show(config.layersToTransform)}`);
+  if (config.layersPattern !== null) parts.push(`layers_pattern ${show(config.layersPattern)}`);
+  if (config.excludeModules !== null) parts.push(`exclude_modules ${show(config.excludeModules)}`);
+  if (config.modulesToSave !== null) parts.push(`modules_to_save ${show(config.modulesToSave)}`);
+  return parts.join(', ');
 }

@@ -53,7 +53,7 @@ describe('tie_word_embeddings (transformers ties lm_head to embed_tokens, overri
 
   it('without the tie a missing lm_head.weight is an error naming the field', async () => {
     const stored = await loadBaseModel(fixtureWith({}), 'base');
-    const tensors = Object.fromEntries([...stored.weights].filter(([n]) => n !== 'lm_head.weight').map(([n, t]) => [n, { dtype: 'F32', shape: t.shape, data: t.data }]));
+    const tensors = Object.fromEntries([...stored.weights].filter(([n]) => n !== 'lm_head.weight').map(([n, t]) => [n, { dtype: 'F32', shape: [...t.shape], data: t.data }]));
     const src = fixtureWith({ tie_word_embeddings: false }, { 'base/model.safetensors': buildSafetensors(tensors) });
     await expectInputError(
       () => loadBaseModel(src, 'base'),
