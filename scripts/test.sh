@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything the tests need on a fresh Debian 12 (pinned pnpm, Chromium, the Vulkan loader, a software
-# Vulkan driver for WebGPU) and run every package's tests.
+# Vulkan driver for WebGPU), run every package's tests, then scripts/check-packages.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/ensure-pnpm.sh
@@ -11,7 +11,15 @@ pnpm install --frozen-lockfile --reporter=silent
 log="$(mktemp)"
 status=0
 pnpm test 2>&1 | tee "$log" || status=$?
-# one closing line over every package's vitest summary
-node scripts/sum-test-results.mjs "$log"
+# then package hygiene (build, pack, publint, attw, changesets, lint, README examples)
+checks=0
+bash scripts/check-packages.sh || checks=$?
+# one closing line over every package's vitest summary (and the package checks when they failed)
+summary="$(node scripts/sum-test-results.mjs "$log")"
 rm -f "$log"
+if [ "$checks" != 0 ]; then
+  summary="$summary; package checks FAILED (scripts/check-packages.sh, above)"
+  [ "$status" != 0 ] || status=$checks
+fi
+echo "$summary"
 exit "$status"

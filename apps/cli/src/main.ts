@@ -1,4 +1,4 @@
-#!/usr/bin/env -S npx tsx
+#!/usr/bin/env node
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { demoCommand, DEMO_PROMPT } from './commands/demo.js';
 import { exportOnnxCommand } from './commands/export-onnx.js';
