@@ -3,6 +3,8 @@ import { InputError, i32, type HostTensor } from '@xlora/core';
 import { applyChatTemplate, parseSafetensors } from '@xlora/model';
 import { scalingsLogToJson } from '@xlora/scaling-logger';
 import { startBackend } from '../lib/backend-choice.js';
+import { checkGenerateFlags } from '../lib/generate-options.js';
+import { checkOutputPath } from '../lib/output-path.js';
 import { expertNames, leader, meanOverLayers, weightBars, colorFor, printable, legend } from '../lib/expert-view.js';
 import { loadFromArgs, type ModelArgs } from '../lib/load.js';
 import { fromUser } from '../lib/paths.js';
@@ -29,13 +31,15 @@ export interface GenerateArgs extends ModelArgs {
 
 /** xlora generate: streams tokens (text when the model has a tokenizer), optionally the experts behind each. */
 export async function generateCommand(args: GenerateArgs): Promise<void> {
-  if (!args.inputs === !args.prompt) throw new InputError('give exactly one of --inputs IN.safetensors or --prompt TEXT');
+  checkGenerateFlags(args);
+  const outPath = args.out === undefined ? undefined : await checkOutputPath('--out', args.out);
+  const scalingsPath = args.scalingsOut === undefined ? undefined : await checkOutputPath('--scalings-out', args.scalingsOut);
   const backend = await startBackend(args.backend, { ep: args.ep, allowFallback: args.allowFallback });
   try {
     const model = await loadFromArgs(args, backend);
     let inputIds: HostTensor;
     let attentionMask: HostTensor | undefined;
-    if (args.inputs) {
+    if (args.inputs !== undefined) {
       const path = fromUser(args.inputs);
       const file = parseSafetensors(new Uint8Array(await readFile(path)), path);
       if (!file.names().includes('input_ids')) throw new InputError(`${path}: no tensor named "input_ids" (expected I32 [batch, seq])`);
@@ -46,11 +50,12 @@ export async function generateCommand(args: GenerateArgs): Promise<void> {
       if (!tok) throw new InputError(`--prompt needs a tokenizer.json in ${args.model}; pass token ids with --inputs instead`);
       let ids: number[];
       if (args.chat) {
-        const messages = [...(args.system ? [{ role: 'system', content: args.system }] : []), { role: 'user', content: args.prompt! }];
+        const messages = [...(args.system !== undefined ? [{ role: 'system', content: args.system }] : []), { role: 'user', content: args.prompt! }];
         ids = tok.encode(applyChatTemplate(tok, messages), { addSpecialTokens: false });
       } else {
         ids = tok.encode(args.prompt!);
       }
+      if (ids.length === 0) throw new InputError(args.chat ? '--chat: the chat template\'s text encodes to no tokens' : emptyPromptMessage(args.prompt!));
       inputIds = i32([1, ids.length], ids);
     }
     const tok = model.parts.tokenizer;
@@ -85,14 +90,21 @@ export async function generateCommand(args: GenerateArgs): Promise<void> {
     });
     if (streamText && !args.showScalings) process.stdout.write('\n');
     if (args.showScalings && tok) process.stdout.write(`${tok.decode(result.tokens[0])}\n`);
-    if (args.out) await writeFile(fromUser(args.out), JSON.stringify({ tokens: result.tokens }));
-    if (args.scalingsOut) {
+    if (outPath) await writeFile(outPath, JSON.stringify({ tokens: result.tokens }));
+    if (scalingsPath) {
       const tokens = tok ? result.tokens.map((row) => row.map((id) => tok.decode([id]))) : undefined;
-      await writeFile(fromUser(args.scalingsOut), scalingsLogToJson(model.logger.getLog(), {
+      await writeFile(scalingsPath, scalingsLogToJson(model.logger.getLog(), {
         experts: names, layers: model.numLayers, promptLength: inputIds.shape[1], tokens,
       }));
     }
   } finally {
     backend.dispose();
   }
+}
+
+/** Like transformers: an empty prompt is fine when the tokenizer adds a BOS token; with no token at all there is nothing to continue. */
+function emptyPromptMessage(prompt: string): string {
+  return prompt === ''
+    ? '--prompt is empty and this tokenizer adds no BOS token, so there is no token to continue from: give some text'
+    : `--prompt ${JSON.stringify(prompt.length > 40 ? `${prompt.slice(0, 40)}…` : prompt)} encodes to no tokens: give some text`;
 }

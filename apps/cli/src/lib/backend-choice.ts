@@ -1,4 +1,5 @@
-import { InputError, resolveBackend, type Backend } from '@xlora/core';
+import { BackendError, InputError, resolveBackend, type Backend } from '@xlora/core';
+import { explainEpFailure } from './ep-failure.js';
 
 export const BACKENDS = ['cpu', 'webgpu', 'cuda-onnx'] as const;
 
@@ -17,5 +18,11 @@ export async function startBackend(name: string, options: { ep?: string; deviceI
     default:
       throw new InputError(`--backend must be one of ${BACKENDS.join(', ')}, got "${name}"`);
   }
-  return resolveBackend([name], options);
+  try {
+    return await resolveBackend([name], options);
+  } catch (err) {
+    const explained = name === 'cuda-onnx' ? explainEpFailure(options.ep ?? 'cuda', err) : undefined;
+    if (explained) throw new BackendError(explained, { cause: err });
+    throw err;
+  }
 }
