@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { applyChatTemplate } from './chat-template.js';
 import { MAX_CHAT_TEMPLATE_STEPS, MAX_CHAT_TEMPLATE_STRING_LENGTH } from './chat-template-render.js';
-import { tokenizerWithTemplate } from './chat-template-test-tokenizer.js';
+import { tokenizerWithTemplate } from './chat-template-testing/test-helpers.js';
 
 const user = [{ role: 'user', content: 'hello' }];
 const PREFIX = 'm/tokenizer_config.json: chat_template: rendering failed: ';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyChatTemplate } from './chat-template.js';
-import { CHAT_TEMPLATE, enc, tokenizerWithTemplate } from './chat-template-test-tokenizer.js';
+import { CHAT_TEMPLATE, enc, tokenizerWithTemplate } from './chat-template-testing/test-helpers.js';
 
 const user = [{ role: 'user', content: 'hello' }];
 const list = [{ name: 'default', template: CHAT_TEMPLATE }, { name: 'tool_use', template: 'TOOLS {{ messages[0].content }}' }];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyChatTemplate } from './chat-template.js';
-import { enc, tokenizerConfig, tokenizerJson, tokenizerWithTemplate } from './chat-template-test-tokenizer.js';
+import { enc, tokenizerConfig, tokenizerJson, tokenizerWithTemplate } from './chat-template-testing/test-helpers.js';
 import { loadTokenizer } from './load-tokenizer.js';
 import { mapFileSource } from './map-file-source.js';
 

@@ -1,6 +1,6 @@
-// Test-only (not exported from index.ts): a word-level tokenizer.json built by hand, with a chat template.
-import { loadTokenizer, type HfTextTokenizer } from './load-tokenizer.js';
-import { mapFileSource } from './map-file-source.js';
+// Test-only (not exported from index.ts, not built: tsconfig.build.json excludes test-helpers.ts): a word-level tokenizer.json built by hand, with a chat template.
+import { loadTokenizer, type HfTextTokenizer } from '../load-tokenizer.js';
+import { mapFileSource } from '../map-file-source.js';
 
 export const enc = (o: unknown) => new TextEncoder().encode(typeof o === 'string' ? o : JSON.stringify(o));
 
