@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Package hygiene for every published (non-private) workspace package, on the tarballs npm would get:
 #   build (tsc -> dist), `pnpm pack`, tarball contents (no tests, no .ts sources, no workspace: ranges, bin shebang),
-#   publint, attw, changeset status, biome lint, README examples typechecked against the built types.
+#   publint, attw, changeset status, biome lint, README examples typechecked against the built types, and an npm
+#   install of the tarballs into an empty project that imports every export and runs every bin.
 # Runs from a clean clone (no dist/, no turbo cache) after `pnpm install --frozen-lockfile`. Ends with one line;
 # exit 1 if any check failed, each failure named with its package. Usage: bash scripts/check-packages.sh
 set -uo pipefail
@@ -101,10 +102,41 @@ quiet "biome lint (pnpm lint)" "$bin/biome" lint --colors=off .
 # 6. README examples against the built types
 quiet "README examples (node scripts/check-readme-examples.mjs)" node scripts/check-readme-examples.mjs
 
+# 7. what a registry user gets: the tarballs into an empty npm project (their dependencies from the registry, install
+# scripts off), every export subpath imported in Node, every bin run with --help
+consumer="$work/consumer"
+mkdir -p "$consumer"
+echo '{ "name": "consumer", "private": true, "type": "module" }' >"$consumer/package.json"
+cat >"$consumer/smoke.mjs" <<'JS'
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+const here = new URL('.', import.meta.url).pathname;
+let bad = 0;
+for (const name of process.argv.slice(2)) {
+  const pkg = JSON.parse(readFileSync(`${here}node_modules/${name}/package.json`, 'utf8'));
+  for (const sub of Object.keys(pkg.exports ?? {})) {
+    const spec = sub === '.' ? name : `${name}/${sub.slice(2)}`;
+    await import(spec).catch((e) => { bad++; console.error(`${name}: import('${spec}') failed: ${e.message}`); });
+  }
+  for (const cmd of Object.keys(pkg.bin ?? {})) {
+    const r = spawnSync(`${here}node_modules/.bin/${cmd}`, ['--help'], { encoding: 'utf8' });
+    if (r.status !== 0) { bad++; console.error(`${name}: \`${cmd} --help\` exited ${r.status}: ${r.stderr}${r.error ?? ''}`); }
+  }
+}
+process.exit(bad ? 1 : 0);
+JS
+mapfile -t tarballs < <(cut -f2 "$work/tarballs.tsv")
+if ! (cd "$consumer" && npm install --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error "${tarballs[@]}") >"$work/npm.log" 2>&1; then
+  cat "$work/npm.log" >&2
+  fail "consumer install: npm install of the packed tarballs"
+else
+  quiet "consumer install: importing every export / running every bin" node "$consumer/smoke.mjs" $(cut -f1 "$work/tarballs.tsv")
+fi
+
 seconds=$((SECONDS - started))
 if [ ${#failures[@]} -gt 0 ]; then
   echo "check-packages: ${#failures[@]} failed in ${seconds}s:" >&2
   printf '  - %s\n' "${failures[@]}" >&2
   exit 1
 fi
-echo "check-packages: ${#names[@]} packages built, packed, publint + attw clean, no tests in tarballs; changesets, lint, README examples ok (${seconds}s)"
+echo "check-packages: ${#names[@]} packages built, packed, publint + attw clean, no tests in tarballs; changesets, lint, README examples, consumer install ok (${seconds}s)"
