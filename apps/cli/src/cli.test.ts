@@ -40,7 +40,7 @@ describe('xlora CLI', () => {
   });
 
   it('forward writes PEFT\'s logits and scalings (case c: top-2 + softmax over top-k, left padding)', async () => {
-    const r = await xlora('forward', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/c_topk2_softmax_topk/xlora`,
+    const r = await xlora('forward', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/c_topk2_softmax_topk/xlora`, '--adapter-root', FIX,
       '--inputs', 'padded.safetensors', '--out', 'out.safetensors');
     expect(r.stderr).toContain('wrote logits');
     expect(r.code).toBe(0);
@@ -57,7 +57,7 @@ describe('xlora CLI', () => {
   }, 60_000);
 
   it('generate writes HF-style tokens (case e, padded batch)', async () => {
-    const r = await xlora('generate', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/e_gsw0.7_passvalue_1_over_n/xlora`,
+    const r = await xlora('generate', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/e_gsw0.7_passvalue_1_over_n/xlora`, '--adapter-root', FIX,
       '--inputs', 'gen_batch.safetensors', '--max-new-tokens', '8', '--out', 'gen.json');
     expect(r.code).toBe(0);
     const want = read(`${FIX}/cases/e_gsw0.7_passvalue_1_over_n/expected.safetensors`).getI32('gen_batch.tokens');
@@ -66,14 +66,14 @@ describe('xlora CLI', () => {
   }, 60_000);
 
   it('forward on ONNX Runtime (cpu EP) gives the same numbers, and export-onnx writes the model and its sidecar', async () => {
-    const r = await xlora('forward', '--backend', 'cuda-onnx', '--ep', 'cpu', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`,
+    const r = await xlora('forward', '--backend', 'cuda-onnx', '--ep', 'cpu', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--adapter-root', FIX,
       '--inputs', 'padded.safetensors', '--out', 'ort.safetensors');
     expect(r.code).toBe(0);
     const got = read(join(tmp, 'ort.safetensors')).getF32('logits').data;
     const want = read(`${FIX}/cases/a_default/expected.safetensors`).getF32('padded.logits').data;
     const mask = common.getI32('inputs.padded.attention_mask').data;
     for (let i = 0; i < got.length; i++) if (mask[Math.floor(i / 128)]) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(1e-4 + 1e-4 * Math.abs(want[i]));
-    const e = await xlora('export-onnx', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--out', 'onnx');
+    const e = await xlora('export-onnx', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--adapter-root', FIX, '--out', 'onnx');
     expect(e.code).toBe(0);
     const sidecar = JSON.parse(readFileSync(join(tmp, 'onnx', 'model.json'), 'utf8'));
     expect(sidecar.metadata).toMatchObject({ num_layers: 14, num_experts: 3, passes: ['scaling', 'real'] });
@@ -81,7 +81,7 @@ describe('xlora CLI', () => {
   }, 120_000);
 
   it('inspect shows L, C, ranks and the classifier', async () => {
-    const r = await xlora('inspect', `${FIX}/cases/b2_depth3_layerwise_nodropout/xlora`, '--model', `${FIX}/base`);
+    const r = await xlora('inspect', `${FIX}/cases/b2_depth3_layerwise_nodropout/xlora`, '--adapter-root', FIX, '--model', `${FIX}/base`);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('C = 3 experts, L = 14 LoRA-wrapped modules, layerwise scalings');
     expect(r.stdout).toContain('layers.0 [32,64] → ReLU → layers.2 [32,32] → ReLU → layers.4 [42,32]');
@@ -98,10 +98,10 @@ describe('xlora CLI', () => {
   it('bad input: one-line error, non-zero exit', async () => {
     const cases: [string[], string][] = [
       [['forward', '--model', `${FIX}/base`, '--xlora', `${tmp}/nope`, '--inputs', 'padded.safetensors', '--out', 'x.safetensors'], 'nope'],
-      [['forward', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--inputs', 'truncated.safetensors', '--out', 'x.safetensors'], 'truncated.safetensors'],
-      [['generate', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--prompt', 'hi', '--max-new-tokens', '2'], 'needs a tokenizer.json'],
-      [['generate', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--inputs', 'gen_batch.safetensors', '--max-new-tokens', '-1'], '--max-new-tokens must be an integer >= 0'],
-      [['forward', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--inputs', 'padded.safetensors', '--out', 'x', '--backend', 'tpu'], 'tpu'],
+      [['forward', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--adapter-root', FIX, '--inputs', 'truncated.safetensors', '--out', 'x.safetensors'], 'truncated.safetensors'],
+      [['generate', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--adapter-root', FIX, '--prompt', 'hi', '--max-new-tokens', '2'], 'needs a tokenizer.json'],
+      [['generate', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--adapter-root', FIX, '--inputs', 'gen_batch.safetensors', '--max-new-tokens', '-1'], '--max-new-tokens must be an integer >= 0'],
+      [['forward', '--model', `${FIX}/base`, '--xlora', `${FIX}/cases/a_default/xlora`, '--adapter-root', FIX, '--inputs', 'padded.safetensors', '--out', 'x', '--backend', 'tpu'], 'tpu'],
     ];
     for (const [args, fragment] of cases) {
       const r = await xlora(...args);

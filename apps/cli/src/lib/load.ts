@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { Backend } from '@xlora/core';
 import { loadXLoraModel, nodeFileSource, type XLoraModel } from '@xlora/model';
-import { adapterRootFor, fromUser } from './paths.js';
+import { fromUser, userCwd } from './paths.js';
 
 export interface ModelArgs {
   model: string;
@@ -30,8 +30,15 @@ export async function loadFromArgs(args: ModelArgs, backend: Backend): Promise<X
       source: nodeFileSource('/'),
       baseDir: fromUser(args.model),
       xloraDir,
-      adapterRoot: args.adapterRoot ? fromUser(args.adapterRoot) : adapterRootFor(xloraDir),
+      // PEFT resolves expert paths against the working directory; without --adapter-root the loader also tries
+      // the checkpoint folder and its parent, and says so for each expert it finds there.
+      adapterRoot: args.adapterRoot ? fromUser(args.adapterRoot) : userCwd(),
       adapterOverrides: parseOverrides(args.adapter),
+      checkpointOptions: {
+        searchCheckpointDirs: !args.adapterRoot,
+        notice: (message) => process.stderr.write(`note: ${message}\n`),
+        optionNames: { adapterRoot: '--adapter-root DIR', adapterOverrides: '--adapter KEY=PATH' },
+      },
       backend,
       onProgress: (loaded, total, file) => {
         if (!bar) return;

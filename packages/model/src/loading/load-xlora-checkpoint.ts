@@ -3,7 +3,7 @@ import { parseOriginalXLoraConfig, parseXLoraConfig, type OriginalXLoraConfig, t
 import type { FileSource } from './file-source.js';
 import { loadLoraExpert, type LoadedLoraExpert } from './load-lora-expert.js';
 import { originalClassifierToPeft } from './original-classifier-keys.js';
-import { joinPath } from './posix-path.js';
+import { isAbsolutePath, joinPath } from './posix-path.js';
 import { readJsonFile } from './read-json.js';
 import { parseSafetensors, type SafetensorsFile } from './safetensors-file.js';
 
@@ -29,6 +29,15 @@ export interface LoadXLoraCheckpointOptions {
   adapterRoot?: string;
   /** Adapter key ("0", "1", ... or an original-format name) -> expert path, replacing the config's path. */
   adapterOverrides?: Record<string, string>;
+  /**
+   * Also look for a relative expert path that is not under adapterRoot in the checkpoint folder, then in its
+   * parent (nothing further up). Each expert found this way is reported through `notice`. Default false (PEFT).
+   */
+  searchCheckpointDirs?: boolean;
+  /** Receives one line per expert loaded from somewhere other than PEFT's resolution. Default: `warn`. */
+  notice?: (message: string) => void;
+  /** How the caller's user sets adapterRoot / adapterOverrides (e.g. CLI flags), for error messages. */
+  optionNames?: { adapterRoot: string; adapterOverrides: string };
   warn?: (message: string) => void;
 }
 
@@ -50,10 +59,16 @@ export async function loadXLoraCheckpoint(src: FileSource, dir: string, opts: Lo
       if (at < 0) ignored.push(key);
       else classifier.set(key.slice(at + PEFT_PREFIX.length), file.getF32(key));
     }
+    if (2 * config.xloraDepth > classifier.size) {
+      // Checked here, against the file, so a huge xlora_depth never drives a loop or an allocation.
+      throw new InputError(
+        `${configFile}: field "xlora_depth" is ${config.xloraDepth}, which needs ${2 * config.xloraDepth} classifier tensors (a weight and a bias per Linear), but ${file.file} has ${classifier.size}`,
+      );
+    }
     if (ignored.length) warn(`${file.file}: ignored ${ignored.length} tensor(s) that are not X-LoRA classifier weights, e.g. ${JSON.stringify(ignored[0])}`);
     const names = Object.keys(config.adapters);
     const paths = names.map((k) => ({ configured: config.adapters[k], base: opts.adapterRoot ?? '' }));
-    const experts = await loadExperts(src, names, paths, configFile, opts, warn);
+    const experts = await loadExperts(src, dir, names, paths, configFile, opts, warn);
     return { format: 'peft', config, configFile, classifierFile: file.file, classifier, experts, adapterNames: names, dir };
   }
   if (await src.exists(origConfig)) {
@@ -66,7 +81,7 @@ export async function loadXLoraCheckpoint(src: FileSource, dir: string, opts: Lo
       const p = orig.adapterPaths[i];
       return p === null ? { configured: n, base: dir } : { configured: p, base: opts.adapterRoot ?? '' };
     });
-    const experts = await loadExperts(src, orig.adapterNames, paths, configFile, opts, warn);
+    const experts = await loadExperts(src, dir, orig.adapterNames, paths, configFile, opts, warn);
     return { format: 'original', config: orig.config, configFile, classifierFile: file.file, classifier, experts, adapterNames: orig.adapterNames, dir };
   }
   throw new InputError(
@@ -86,34 +101,64 @@ async function readClassifierFile(src: FileSource, dir: string, stem: string): P
   return parseSafetensors(await src.read(path), src.describe(path));
 }
 
+interface ExpertPath {
+  configured: string;
+  base: string;
+}
+
 async function loadExperts(
   src: FileSource,
+  dir: string,
   names: string[],
-  paths: Array<{ configured: string; base: string }>,
+  paths: ExpertPath[],
   configFile: string,
   opts: LoadXLoraCheckpointOptions,
   warn: (m: string) => void,
 ): Promise<LoadedLoraExpert[]> {
   const overrides = opts.adapterOverrides ?? {};
+  const option = opts.optionNames ?? { adapterRoot: 'adapterRoot', adapterOverrides: 'adapterOverrides' };
   for (const key of Object.keys(overrides)) {
     if (!names.includes(key)) {
-      throw new InputError(`adapterOverrides: unknown adapter ${JSON.stringify(key)} (${configFile} has ${names.map((n) => JSON.stringify(n)).join(', ')})`);
+      throw new InputError(`${option.adapterOverrides}: unknown adapter ${JSON.stringify(key)} (${configFile} has ${names.map((n) => JSON.stringify(n)).join(', ')})`);
     }
   }
-  const dirs = names.map((key, i) => {
+  const dirs: string[] = [];
+  for (const [i, key] of names.entries()) {
     const override = overrides[key];
     const configured = override ?? paths[i].configured;
-    const resolved = override !== undefined ? joinPath(opts.adapterRoot ?? '', override) : joinPath(paths[i].base, configured);
-    return { key, configured, resolved, from: override !== undefined ? 'adapterOverrides' : configFile };
-  });
-  for (const d of dirs) {
-    if (!(await src.exists(joinPath(d.resolved, 'adapter_config.json')))) {
+    const from = override !== undefined ? option.adapterOverrides : configFile;
+    const tries = override !== undefined ? [{ path: joinPath(opts.adapterRoot ?? '', override), where: '' }] : candidateDirs(dir, paths[i], opts.searchCheckpointDirs === true);
+    const hit = await firstExisting(src, tries);
+    if (!hit) {
+      const resolved = tries.map((t) => src.describe(t.path) || '.');
+      const where = resolved.length === 1 ? `resolves to ${resolved[0]}, which has no adapter_config.json` : `was looked for at ${resolved.join(', ')}; none of them has an adapter_config.json`;
       throw new InputError(
-        `adapter ${JSON.stringify(d.key)}: expert folder not found: path ${JSON.stringify(d.configured)} (from ${d.from}) resolves to ` +
-          `${src.describe(d.resolved) || '.'}, which has no adapter_config.json (PEFT resolves adapter paths against the working directory: ` +
-          `set adapterRoot, or replace the path with adapterOverrides)`,
+        `adapter ${JSON.stringify(key)}: expert folder not found: path ${JSON.stringify(configured)} (from ${from}) ${where} ` +
+          `(PEFT resolves adapter paths against the working directory: set ${option.adapterRoot}, or replace the path with ${option.adapterOverrides})`,
       );
     }
+    if (hit.where) {
+      (opts.notice ?? warn)(
+        `adapter ${JSON.stringify(key)}: loading expert from ${src.describe(hit.path)}: path ${JSON.stringify(configured)} (from ${configFile}) ` +
+          `is not under ${src.describe(paths[i].base) || '.'}, where PEFT looks; found relative to ${hit.where}`,
+      );
+    }
+    dirs.push(hit.path);
   }
-  return Promise.all(dirs.map((d, i) => loadLoraExpert(src, d.resolved, names[i], { index: i, warn })));
+  return Promise.all(dirs.map((d, i) => loadLoraExpert(src, d, names[i], { index: i, warn })));
+}
+
+/** PEFT's resolution first; with `search`, a relative path also in the checkpoint folder and then its parent. */
+function candidateDirs(dir: string, p: ExpertPath, search: boolean): Array<{ path: string; where: string }> {
+  const out = [{ path: joinPath(p.base, p.configured), where: '' }];
+  if (search && !isAbsolutePath(p.configured)) {
+    out.push({ path: joinPath(dir, p.configured), where: 'the checkpoint folder' });
+    out.push({ path: joinPath(dir, '..', p.configured), where: "the checkpoint folder's parent" });
+  }
+  return out.filter((c, i) => out.findIndex((o) => o.path === c.path) === i);
+}
+
+async function firstExisting(src: FileSource, tries: Array<{ path: string; where: string }>): Promise<{ path: string; where: string } | undefined> {
+  for (const t of tries) if (await src.exists(joinPath(t.path, 'adapter_config.json'))) return t;
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import type { Backend } from '@xlora/core';
-import { loadBaseModel, loadTokenizer, loadXLoraCheckpoint, type FileSource } from '../loading/index.js';
+import { loadBaseModel, loadTokenizer, loadXLoraCheckpoint, type FileSource, type LoadXLoraCheckpointOptions } from '../loading/index.js';
 import { XLoraModel } from './xlora-model.js';
 
 export interface LoadXLoraModelOptions {
@@ -13,6 +13,8 @@ export interface LoadXLoraModelOptions {
   adapterRoot?: string;
   /** replaces expert paths per adapter key ("0", "1", …) */
   adapterOverrides?: Record<string, string>;
+  /** the checkpoint loader's other options: expert-path fallback, notices, option names in messages */
+  checkpointOptions?: Omit<LoadXLoraCheckpointOptions, 'adapterRoot' | 'adapterOverrides'>;
   backend: Backend;
   onProgress?: (loadedBytes: number, totalBytes: number, file: string) => void;
 }
@@ -21,7 +23,7 @@ export interface LoadXLoraModelOptions {
 export async function loadXLoraModel(options: LoadXLoraModelOptions): Promise<XLoraModel> {
   const { source, baseDir, xloraDir, backend } = options;
   const base = await loadBaseModel(source, baseDir, { onProgress: options.onProgress });
-  const ckpt = await loadXLoraCheckpoint(source, xloraDir, { adapterRoot: options.adapterRoot, adapterOverrides: options.adapterOverrides });
+  const ckpt = await loadXLoraCheckpoint(source, xloraDir, { ...options.checkpointOptions, adapterRoot: options.adapterRoot, adapterOverrides: options.adapterOverrides });
   const tokenizer = await loadTokenizer(source, baseDir);
   const gen = base.generationConfig;
   const eos = gen?.eosTokenId ?? base.config.eosTokenId;
