@@ -7,7 +7,8 @@ export function showValue(value: unknown): string {
   try {
     text = JSON.stringify(value) ?? String(value);
   } catch {
-    text = String(value);
+    // cyclic or too deeply nested for the stack: describe it instead
+    text = Array.isArray(value) ? 'an array' : typeof value === 'object' && value !== null ? 'an object' : String(value);
   }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

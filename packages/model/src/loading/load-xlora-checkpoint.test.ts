@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { FileSource } from './file-source.js';
 import { loadXLoraCheckpoint } from './load-xlora-checkpoint.js';
 import { mapFileSource } from './map-file-source.js';
 import { nodeFileSource } from './node-file-source.js';
@@ -184,5 +185,22 @@ describe('loadXLoraCheckpoint, original xlora format', () => {
       () => loadXLoraCheckpoint(build(origConfig, { ...tensors, 'score.weight': f32Tensor([1]) }), 'ckpt', quiet),
       'ckpt/xlora_classifier.safetensors: unexpected tensor "score.weight" (an original X-LoRA classifier has inner.<i>.weight/bias and last.weight/bias)',
     );
+  });
+});
+
+describe('loadXLoraCheckpoint bounds', () => {
+  it('reads an expert folder listed under many adapter keys once', async () => {
+    const files = filesUnder(PEFT_FIXTURES);
+    const cfg = JSON.parse(new TextDecoder().decode(files.get('cases/a_default/xlora/adapter_config.json')!)) as Record<string, unknown>;
+    cfg.adapters = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [String(i), 'adapters/lora_qv_r4']));
+    files.set('cases/a_default/xlora/adapter_config.json', json(cfg));
+    const inner = mapFileSource(files);
+    const reads: string[] = [];
+    const src: FileSource = { describe: (p) => inner.describe(p), exists: (p) => inner.exists(p), read: (p, onProgress) => (reads.push(p), inner.read(p, onProgress)) };
+    const ckpt = await loadXLoraCheckpoint(src, 'cases/a_default/xlora', quiet);
+    expect(ckpt.experts).toHaveLength(2000);
+    expect(ckpt.experts[1999].name).toBe('1999');
+    expect(ckpt.experts[1999].modules).toBe(ckpt.experts[0].modules);
+    expect(reads.filter((p) => p.startsWith('adapters/'))).toEqual(['adapters/lora_qv_r4/adapter_config.json', 'adapters/lora_qv_r4/adapter_model.safetensors']);
   });
 });

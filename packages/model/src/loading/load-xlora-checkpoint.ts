@@ -145,7 +145,13 @@ async function loadExperts(
     }
     dirs.push(hit.path);
   }
-  return Promise.all(dirs.map((d, i) => loadLoraExpert(src, d, names[i], { index: i, warn })));
+  // A folder listed under several keys is read once: a small config cannot multiply a big expert file in memory.
+  const byDir = new Map<string, Promise<LoadedLoraExpert>>();
+  return Promise.all(dirs.map(async (d, i) => {
+    if (!byDir.has(d)) byDir.set(d, loadLoraExpert(src, d, names[i], { index: i, warn }));
+    const e = await byDir.get(d)!;
+    return e.name === names[i] ? e : { ...e, name: names[i] };
+  }));
 }
 
 /** PEFT's resolution first; with `search`, a relative path also in the checkpoint folder and then its parent. */

@@ -1,6 +1,6 @@
 import { InputError } from '@xlora/core';
 import type { FileSource } from './file-source.js';
-import { firstDuplicateKey } from './json-duplicate-keys.js';
+import { jsonStructureProblem } from './json-structure.js';
 
 /** Reads and parses a JSON file; a missing file or bad JSON is an InputError naming the file. */
 export async function readJsonFile(src: FileSource, path: string): Promise<unknown> {
@@ -18,8 +18,8 @@ export async function readJsonFile(src: FileSource, path: string): Promise<unkno
   } catch (err) {
     throw new InputError(`${src.describe(path)}: not valid JSON (${(err as Error).message})`);
   }
-  const duplicate = firstDuplicateKey(body);
-  if (duplicate !== null) throw new InputError(`${src.describe(path)}: the key ${JSON.stringify(duplicate)} appears twice in one object (which value is meant?)`);
+  const problem = jsonStructureProblem(body);
+  if (problem !== null) throw new InputError(`${src.describe(path)}: ${problem}`);
   return json;
 }
 

@@ -9,7 +9,7 @@ import {
   SAFETENSORS_ITEM_SIZE,
   type SafetensorsDType,
 } from './safetensors-dtypes.js';
-import { firstDuplicateKey } from './json-duplicate-keys.js';
+import { jsonStructureProblem } from './json-structure.js';
 import { missingTensorMessage, type TensorInfo, type TensorSource } from './tensor-source.js';
 
 /** The format's own limit on the JSON header (safetensors MAX_HEADER_SIZE). */
@@ -76,8 +76,8 @@ function parseHeaderJson(headerBytes: Uint8Array, file: string): Record<string, 
   } catch (err) {
     throw new InputError(`${file}: safetensors header is not valid JSON (${(err as Error).message})`);
   }
-  const duplicate = firstDuplicateKey(text);
-  if (duplicate !== null) throw new InputError(`${file}: safetensors header lists ${JSON.stringify(duplicate)} twice`);
+  const problem = jsonStructureProblem(text);
+  if (problem !== null) throw new InputError(`${file}: safetensors header: ${problem}`);
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InputError(`${file}: safetensors header must be a JSON object, got ${Array.isArray(json) ? 'an array' : json === null ? 'null' : typeof json}`);
   }
@@ -155,7 +155,7 @@ function checkCoverage(entries: Map<string, Entry>, dataStart: number, dataLen: 
 }
 
 function short(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
+  const s = JSON.stringify(v) ?? String(v); // header values are nested at most MAX_JSON_DEPTH deep
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 

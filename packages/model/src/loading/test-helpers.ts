@@ -100,3 +100,29 @@ export function expectInputErrorSync(fn: () => unknown, message: string | RegExp
   if (typeof message === 'string') expect((caught as Error).message).toBe(message);
   else expect((caught as Error).message).toMatch(message);
 }
+
+/** Header (parsed) and data section of a safetensors file, for building broken variants of a good one. */
+export function splitSafetensors(bytes: Uint8Array): { header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>; data: Uint8Array } {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as ReturnType<typeof splitSafetensors>['header'];
+  delete (header as Record<string, unknown>).__metadata__;
+  return { header, data: bytes.subarray(8 + n) };
+}
+
+/** The file with its header rewritten by `edit` (same data section). */
+export function editSafetensorsHeader(bytes: Uint8Array, edit: (header: ReturnType<typeof splitSafetensors>['header']) => unknown): Uint8Array {
+  const { header, data } = splitSafetensors(bytes);
+  const out = edit(header) ?? header;
+  return rawSafetensors(typeof out === 'string' ? out : JSON.stringify(out), data);
+}
+
+/** Every tensor of a good file as F32 RawTensors (copies), to edit and rebuild with buildSafetensors. */
+export function tensorsOf(bytes: Uint8Array): Record<string, RawTensor> {
+  const { header, data } = splitSafetensors(bytes);
+  const out: Record<string, RawTensor> = {};
+  for (const [name, e] of Object.entries(header)) {
+    if (e.dtype !== 'F32') throw new Error(`tensorsOf: ${name} is ${e.dtype}, only F32 fixtures are supported`);
+    out[name] = { dtype: 'F32', shape: e.shape, data: new Float32Array(data.slice(e.data_offsets[0], e.data_offsets[1]).buffer) };
+  }
+  return out;
+}

@@ -1,9 +1,12 @@
+/** Model files never nest deeper; deeper values would overflow the stack of JSON.stringify / String in messages. */
+export const MAX_JSON_DEPTH = 64;
+
 /**
- * The first key that appears twice in one JSON object of `text`, or null. `JSON.parse` (like Python's json and
- * serde_json maps) silently keeps the last value; for model files that hides which value was meant, so the
- * loaders reject it. `text` should be valid JSON; on anything else the scan just stops (JSON.parse reports it).
+ * What is wrong with the structure of valid JSON `text`, or null: a key that appears twice in one object
+ * (`JSON.parse`, like Python's json and serde_json maps, silently keeps the last value, which hides which value
+ * was meant), or nesting deeper than MAX_JSON_DEPTH. The message reads after "<file>: ".
  */
-export function firstDuplicateKey(text: string): string | null {
+export function jsonStructureProblem(text: string): string | null {
   // One entry per open container: the keys seen so far (objects) or null (arrays).
   const stack: Array<Set<string> | null> = [];
   let expectKey = false;
@@ -16,17 +19,15 @@ export function firstDuplicateKey(text: string): string | null {
       if (expectKey && top) {
         const raw = text.slice(i + 1, end);
         const key = raw.includes('\\') ? (JSON.parse(`"${raw}"`) as string) : raw;
-        if (top.has(key)) return key;
+        if (top.has(key)) return `the key ${JSON.stringify(key)} appears twice in one object (which value is meant?)`;
         top.add(key);
       }
       expectKey = false;
       i = end;
-    } else if (c === 0x7b /* { */) {
-      stack.push(new Set());
-      expectKey = true;
-    } else if (c === 0x5b /* [ */) {
-      stack.push(null);
-      expectKey = false;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (stack.length === MAX_JSON_DEPTH) return `JSON nested more than ${MAX_JSON_DEPTH} levels deep`;
+      stack.push(c === 0x7b ? new Set() : null);
+      expectKey = c === 0x7b;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();
     } else if (c === 0x2c /* , */) {
