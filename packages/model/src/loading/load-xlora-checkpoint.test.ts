@@ -196,7 +196,10 @@ describe('loadXLoraCheckpoint bounds', () => {
     files.set('cases/a_default/xlora/adapter_config.json', json(cfg));
     const inner = mapFileSource(files);
     const reads: string[] = [];
-    const src: FileSource = { describe: (p) => inner.describe(p), exists: (p) => inner.exists(p), read: (p, onProgress) => (reads.push(p), inner.read(p, onProgress)) };
+    const src: FileSource = { describe: (p) => inner.describe(p), exists: (p) => inner.exists(p), read: (p, onProgress) => {
+      reads.push(p);
+      return inner.read(p, onProgress);
+    } };
     const ckpt = await loadXLoraCheckpoint(src, 'cases/a_default/xlora', quiet);
     expect(ckpt.experts).toHaveLength(2000);
     expect(ckpt.experts[1999].name).toBe('1999');

@@ -7,7 +7,6 @@ import {
   isSafetensorsDType,
   READABLE_DTYPES,
   SAFETENSORS_ITEM_SIZE,
-  type SafetensorsDType,
 } from './safetensors-dtypes.js';
 import { jsonStructureProblem } from './json-structure.js';
 import { missingTensorMessage, type TensorInfo, type TensorSource } from './tensor-source.js';
