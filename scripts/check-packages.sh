@@ -87,6 +87,9 @@ done <"$work/tarballs.tsv"
 # package.json, README). A release commit (`changeset version` deletes the pending changesets) is exempt. On a PR
 # branch, set XLORA_CHANGESET_SINCE=origin/main. There are no release tags yet to compare against.
 since="${XLORA_CHANGESET_SINCE:-HEAD^1}"
+if ! git rev-parse --verify --quiet "$since^{commit}" >/dev/null && [ "$(git rev-parse --is-shallow-repository)" = true ]; then
+  git fetch --quiet --deepen=1 2>/dev/null || true # a depth-1 clone has no HEAD^1 yet
+fi
 if ! git rev-parse --verify --quiet "$since^{commit}" >/dev/null; then
   fail "changeset status: $since is not a commit here (shallow clone? fetch more history or set XLORA_CHANGESET_SINCE)"
 elif [ -n "$(git diff --name-only --diff-filter=D "$since" HEAD -- '.changeset/*.md')" ]; then
