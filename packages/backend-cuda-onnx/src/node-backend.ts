@@ -84,7 +84,9 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
   } catch (err) {
     throw new BackendError(`onnxruntime-node could not be loaded: ${messageOf(err)}`, { cause: err });
   }
-  const extra: OrtSessionOptions = { logSeverityLevel: 3, ...options.sessionOptions }; // ORT warnings (node placement) are noise here
+  // fatal only: ORT would print its errors as coloured lines on stderr too, but every one also rejects the call, where
+  // we reword it (and its warnings about node placement are noise here)
+  const extra: OrtSessionOptions = { logSeverityLevel: 4, ...options.sessionOptions };
   const candidates: NodeEp[] = options.allowFallback && asked !== 'cpu' ? [asked, 'cpu'] : [asked];
   const failures: string[] = [];
   for (const ep of candidates) {

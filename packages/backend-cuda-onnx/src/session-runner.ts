@@ -9,6 +9,7 @@ import type { ExportOptions } from './export/options.js';
 import type { ElemType } from './export/proto.js';
 import { EXTERNAL_DATA_MAX_CHUNK_BYTES } from './flags.js';
 import { identityModel } from './probe.js';
+import { SerialQueue } from './serial-queue.js';
 import type { OrtDataLocation, OrtDataType, OrtModule, OrtSession, OrtSessionOptions, OrtTensor } from './ort-types.js';
 
 /** A tensor owned by an ORT backend: an ort.Tensor in host memory or (webgpu) a GPU buffer. */
@@ -31,6 +32,11 @@ export interface OrtRunnerConfig {
    * getData() there aborts the process).
    */
   readback: 'getData' | 'identity-session';
+  /**
+   * One session call (create, run) at a time across the backend. onnxruntime-web's wasm build needs it: two runs in
+   * flight at once (concurrent generate calls on one model) never settle. onnxruntime-node runs sessions concurrently.
+   */
+  exclusiveSessions?: boolean;
 }
 
 const ORT_TYPE: Record<DType, OrtDataType> = { f32: 'float32', i32: 'int32' };
@@ -57,10 +63,17 @@ export class OrtBackend implements Backend {
   private readonly ort: OrtModule;
   private disposed = false;
   private readonly readbackSessions = new Map<string, Promise<OrtSession>>();
+  private readonly sessionCalls: SerialQueue | null;
 
   constructor(private readonly config: OrtRunnerConfig) {
     this.info = config.info;
     this.ort = config.ort;
+    this.sessionCalls = config.exclusiveSessions ? new SerialQueue() : null;
+  }
+
+  /** A session call, queued behind the others when the ORT build needs them one at a time. */
+  private sessionCall<T>(call: () => Promise<T>): Promise<T> {
+    return this.sessionCalls ? this.sessionCalls.run(call) : call();
   }
 
   /** Exports the graph and creates its session (weights inside the model, or in-memory external data past 2 GB). */
@@ -77,7 +90,7 @@ export class OrtBackend implements Backend {
     if (externalFiles.length) options.externalData = externalFiles.map((f) => ({ path: f.path, data: assembleExternalFile(f) }));
     let session: OrtSession;
     try {
-      session = await this.ort.InferenceSession.create(bytes, options);
+      session = await this.sessionCall(() => this.ort.InferenceSession.create(bytes, options));
     } catch (err) {
       throw new BackendError(`${this.info.name}: ORT could not create a session for graph "${graph.name}" on ${this.info.device}: ${messageOf(err)}`, { cause: err });
     }
@@ -102,7 +115,7 @@ export class OrtBackend implements Backend {
     }
     let results: Record<string, OrtTensor>;
     try {
-      results = await session.run(ortFeeds, wanted);
+      results = await this.sessionCall(() => session.run(ortFeeds, wanted));
     } catch (err) {
       throw new BackendError(`${this.info.name}: running graph "${graph.name}" failed: ${messageOf(err)}`, { cause: err });
     }
@@ -170,7 +183,8 @@ export class OrtBackend implements Backend {
       });
       this.readbackSessions.set(type, session);
     }
-    const { y } = await (await session).run({ x: t }, ['y']);
+    const ready = await session;
+    const { y } = await this.sessionCall(() => ready.run({ x: t }, ['y']));
     return y;
   }
 

@@ -1,5 +1,6 @@
-import { generateSuite, opSuite, xloraForwardSuite } from '@xlora/testkit';
-import { describe, it } from 'vitest';
+import { concurrencySuite, generateSuite, inputValidationSuite, opSuite, xloraForwardSuite } from '@xlora/testkit';
+import { describe, expect, it } from 'vitest';
+import { f32, GraphBuilder, i32 } from '@xlora/core';
 import { flags } from './flags.js';
 import { inCI, probeWebGpu } from './testing/probe.js';
 import { createWebGpuBackend } from './webgpu-backend.js';
@@ -15,7 +16,21 @@ describe('webgpu adapter', () => {
   it.runIf(inCI())('is available in CI', () => {
     if (probe.skipReason) throw new Error(`CI=true but no WebGPU adapter: ${probe.skipReason}`);
   });
-  it.skipIf(!!probe.skipReason)(`found: ${probe.label}`, () => {});
+  it.skipIf(!!probe.skipReason)(`found: ${probe.label}`, async () => {
+    // the adapter the suites below run on answers a real dispatch (a 1-row Gather), not just requestAdapter()
+    const backend = await createWebGpuBackend();
+    try {
+      expect(backend.info.name).toBe('webgpu');
+      expect(probe.label).toContain(backend.info.device.replace(/ \((cpu|gpu) kernels[^)]*\)$/, ''));
+      const g = new GraphBuilder('probe-gather');
+      g.output('y', g.gather(g.weight('table', [2, 2]), g.input('ids', 'i32', [1]), 'y'));
+      const exe = await backend.compile(g.build(), new Map([['table', f32([2, 2], [1, 2, 3, 4])]]));
+      const out = await backend.run(exe, { ids: i32([1], [1]) }, { outputs: ['y'] });
+      expect(Array.from((await backend.read(out.y)).data)).toEqual([3, 4]);
+    } finally {
+      backend.dispose();
+    }
+  });
 });
 
 opSuite(target);
@@ -23,3 +38,5 @@ opSuite(target);
 opSuite({ ...target, label: `${probe.label}, gpu-profile kernels`, createBackend: () => createWebGpuBackend({ profile: 'gpu' }) });
 xloraForwardSuite(target);
 generateSuite(target);
+inputValidationSuite(target);
+concurrencySuite(target);

@@ -8,3 +8,4 @@ export * from './fixtures/forward-checks.js';
 export * from './fixtures/generate-checks.js';
 export * from './fixtures/demo-checks.js';
 export * from './xlora-suites.js';
+export * from './safety-suites.js';

@@ -26,7 +26,7 @@ async function manifestCase(name: string): Promise<{ gen_bucketed_scalings_log: 
 
 const title = (what: string, t: SuiteTarget) => `${what}: ${t.label}${t.skipReason ? ` (skipped: ${t.skipReason})` : ''}`;
 
-interface FixtureContext {
+export interface FixtureContext {
   backend: () => Backend;
   source: FileSource;
   common: () => TensorFile;
@@ -35,7 +35,7 @@ interface FixtureContext {
 }
 
 /** A describe block over the PEFT fixtures on one backend (skipped with the target's reason). */
-function fixtureSuite(what: string, target: SuiteTarget, body: (ctx: FixtureContext) => void): void {
+export function fixtureSuite(what: string, target: SuiteTarget, body: (ctx: FixtureContext) => void): void {
   describe.skipIf(!!target.skipReason)(title(what, target), () => {
     withBackend(target, (backend) => {
       const source = nodeFileSource(fixtureRoots().peft);

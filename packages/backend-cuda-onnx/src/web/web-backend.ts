@@ -35,7 +35,8 @@ export async function createOrtWebBackend(options: OrtWebBackendOptions = {}): P
   } catch (err) {
     throw new BackendError(`onnxruntime-web could not be loaded: ${messageOf(err)}`, { cause: err });
   }
-  const sessionOptions: OrtSessionOptions = { logSeverityLevel: 3, ...options.sessionOptions, executionProviders: [ep] };
+  // fatal only: errors reject the call (and are reworded there) instead of printing to the console too
+  const sessionOptions: OrtSessionOptions = { logSeverityLevel: 4, ...options.sessionOptions, executionProviders: [ep] };
   try {
     const session = await ort.InferenceSession.create(probeModel(), sessionOptions);
     await session.release();
@@ -51,5 +52,6 @@ export async function createOrtWebBackend(options: OrtWebBackendOptions = {}): P
     exportOptions: { ropeAngles: ep === 'webgpu' ? 'f32' : 'f64', ...options.export },
     outputLocation: onDevice ? 'gpu-buffer' : 'cpu',
     readback: 'getData',
+    exclusiveSessions: true,
   }, ep);
 }

@@ -1,4 +1,4 @@
-import { InputError, i32, type Backend, type DeviceTensor, type Executable, type HostTensor, type WeightMap } from '@xlora/core';
+import { InputError, i32, type Backend, type DeviceTensor, type HostTensor, type WeightMap } from '@xlora/core';
 import { classifierLayout, CLASSIFIER_PREFIX, validateClassifierWeights, type ClassifierLayout } from '@xlora/classifier';
 import { effectiveScalings, embeddingMixtureWeights, embeddingWeightNames, planWrappedModules, stackedWeightNames, stackExperts, type MixtureKnobs, type StackedModule, type WrappedModule } from '@xlora/lora-layers';
 import { concatAlongSequence, expandLayers, ScalingsLogger, type ScalingsTensor } from '@xlora/scaling-logger';
@@ -6,6 +6,8 @@ import { EMBEDDING_MODULE, linearModulesInOrder, linearShape } from '../llama/ar
 import { arangePositions, inferAttentionMask, onesMask, positionsFromMask } from '../generation/positions.js';
 import { TokenSampler, type SamplingOptions } from '../generation/sampler.js';
 import { appendOnes, lastPosition } from '../generation/sequence-tensors.js';
+import { ExecutableCache, type ExecutableLease } from './executable-cache.js';
+import { checkAttentionMask, checkForwardLength, checkInputIds, checkPositionIds, newTokenBudget } from './input-checks.js';
 import { KvCaches } from './kv-caches.js';
 import type { XLoraModelParts } from './model-parts.js';
 import { buildStepGraph, stepPasses, type Routing } from './step-graph.js';
@@ -48,6 +50,8 @@ export interface GenerateOptions extends SamplingOptions {
   returnStepLogits?: boolean;
   /** called after every step with the new token of each row */
   onToken?: (step: number, tokens: readonly number[]) => void | Promise<void>;
+  /** called before the first step with anything generate changed about the request (e.g. maxNewTokens cut to the context) */
+  onNote?: (message: string) => void;
   signal?: AbortSignal;
 }
 
@@ -58,15 +62,16 @@ export interface GenerateResult {
   stepLogits?: HostTensor<'f32'>[];
   /** why generation ended */
   stopReason: 'max-new-tokens' | 'eos' | 'aborted';
+  /** what generate changed about the request, as passed to onNote */
+  notes: string[];
 }
 
-/** Checks an i32 [batch, seq] input (ids, mask, positions); batch and seq, when given, must match input_ids. */
-function checkIdTensor(t: HostTensor | undefined, name: string, batch?: number, seq?: number): void {
-  if (!t) return;
-  if (t.dtype !== 'i32' || t.shape.length !== 2) throw new InputError(`${name} must be an i32 tensor [batch, seq], got ${t.dtype} [${t.shape}]`);
-  if (batch !== undefined && (t.shape[0] !== batch || t.shape[1] !== seq)) {
-    throw new InputError(`${name} has shape [${t.shape}], expected [${batch}, ${seq}] like input_ids`);
-  }
+/** PEFT's runtime knobs as one call sees them: each call takes a copy when it starts. */
+interface Knobs {
+  topK: number | null;
+  softmaxTopK: boolean;
+  globalWeight: number;
+  scalingPassValue: number;
 }
 
 /**
@@ -80,23 +85,21 @@ export class XLoraModel {
   private readonly layout: ClassifierLayout;
   private readonly weights: Map<string, HostTensor>;
   private readonly stacked: Map<string, { stacked: StackedModule; layer: number }>;
-  private readonly executables = new Map<string, Executable>();
-  private readonly maxCompiledGraphs: number;
-  private topK: number | null;
-  private softmaxTopK: boolean;
-  private globalWeight: number;
-  private scalingPassValue: number;
+  private readonly compiled: ExecutableCache;
+  private knobState: Knobs;
   private latestScalings: HostTensor<'f32'> | null = null;
 
   /**
    * @param options.maxCompiledGraphs how many step graphs (mode × all/last logits) stay compiled; the least recently
-   *   used is disposed beyond that (default 4: a generate with frozen scalings uses 2, a forward 1)
+   *   used is disposed beyond that (default 4: a generate with frozen scalings uses 2, a forward 1). Graphs that
+   *   a call in flight uses are never disposed: concurrent calls may hold more for as long as they run.
    */
   constructor(readonly parts: XLoraModelParts, readonly backend: Backend, options: { maxCompiledGraphs?: number } = {}) {
-    this.maxCompiledGraphs = options.maxCompiledGraphs ?? 4;
-    if (!(Number.isInteger(this.maxCompiledGraphs) && this.maxCompiledGraphs >= 2)) {
+    const maxCompiledGraphs = options.maxCompiledGraphs ?? 4;
+    if (!(Number.isInteger(maxCompiledGraphs) && maxCompiledGraphs >= 2)) {
       throw new InputError(`maxCompiledGraphs must be an integer >= 2, got ${options.maxCompiledGraphs}`);
     }
+    this.compiled = new ExecutableCache(backend, maxCompiledGraphs);
     const { baseConfig: cfg, xloraConfig: xc, experts } = parts;
     if (xc.hiddenSize !== cfg.hiddenSize) {
       throw new InputError(`adapter_config.json field "hidden_size" is ${xc.hiddenSize} but the base model's hidden_size is ${cfg.hiddenSize}`);
@@ -126,10 +129,12 @@ export class XLoraModel {
       }
       this.stacked.set(m.modulePath, { stacked, layer: m.layer });
     }
-    this.topK = xc.topKLora;
-    this.softmaxTopK = xc.enableSoftmaxTopk;
-    this.globalWeight = xc.globalScalingWeight;
-    this.scalingPassValue = xc.scalingPassValue ?? 1 / this.numExperts;
+    this.knobState = {
+      topK: xc.topKLora,
+      softmaxTopK: xc.enableSoftmaxTopk,
+      globalWeight: xc.globalScalingWeight,
+      scalingPassValue: xc.scalingPassValue ?? 1 / this.numExperts,
+    };
   }
 
   /** L: number of LoRA-wrapped modules (X-LoRA layers) */
@@ -142,34 +147,31 @@ export class XLoraModel {
   }
 
   // ---- runtime knobs (PEFT: set_topk_lora, set_global_scaling_weight, set_scaling_pass_value) ----
+  // A change applies to calls started after it; calls in flight keep the knobs they started with.
   setTopKLora(k: number | null): void {
     if (k !== null && !(Number.isInteger(k) && k >= 1)) throw new InputError(`setTopKLora: k must be null or an integer >= 1, got ${k}`);
-    this.topK = k;
-    this.invalidate();
+    this.setKnobs({ topK: k });
   }
   getTopKLora(): number | null {
-    return this.topK;
+    return this.knobState.topK;
   }
   setSoftmaxTopK(on: boolean): void {
-    this.softmaxTopK = on;
-    this.invalidate();
+    this.setKnobs({ softmaxTopK: on });
   }
   setGlobalScalingWeight(w: number): void {
     if (!Number.isFinite(w)) throw new InputError(`setGlobalScalingWeight: weight must be a finite number, got ${w}`);
-    this.globalWeight = w;
-    this.invalidate();
+    this.setKnobs({ globalWeight: w });
   }
   getGlobalScalingWeight(): number {
-    return this.globalWeight;
+    return this.knobState.globalWeight;
   }
   /** null means 1/n, as in PEFT */
   setScalingPassValue(v: number | null): void {
     if (v !== null && !Number.isFinite(v)) throw new InputError(`setScalingPassValue: value must be a finite number or null, got ${v}`);
-    this.scalingPassValue = v ?? 1 / this.numExperts;
-    this.invalidate();
+    this.setKnobs({ scalingPassValue: v ?? 1 / this.numExperts });
   }
   getScalingPassValue(): number {
-    return this.scalingPassValue;
+    return this.knobState.scalingPassValue;
   }
   /** [B,S,L,C] scalings of the last call (the whole sequence after generate), like get_latest_scalings() */
   getLatestScalings(): HostTensor<'f32'> | null {
@@ -178,14 +180,16 @@ export class XLoraModel {
 
   /** One full forward pass (no cache), like calling the PEFT model. */
   async forward(inputIds: HostTensor, options: ForwardOptions = {}): Promise<ForwardResult> {
-    checkIdTensor(inputIds, 'input_ids');
-    const [batch, seq] = inputIds.shape;
-    checkIdTensor(options.attentionMask, 'attention_mask', batch, seq);
-    checkIdTensor(options.positionIds, 'position_ids', batch, seq);
+    const [batch, seq] = checkInputIds(inputIds, this.config);
+    checkForwardLength(seq, this.config);
+    checkAttentionMask(options.attentionMask, batch, seq);
+    checkPositionIds(options.positionIds, batch, seq, this.config);
     const mode = options.mode ?? 'xlora';
+    this.routing(mode, this.knobState); // an unknown expert fails before any work
+    const call: Call = { knobs: { ...this.knobState }, lease: this.compiled.lease() };
     const caches = new KvCaches(this.backend, this.config, this.passesFor(mode), batch);
     try {
-      const out = await this.step(mode, 'all', caches, inputIds, options.attentionMask ?? onesMask(batch, seq),
+      const out = await this.step(call, mode, 'all', caches, inputIds, options.attentionMask ?? onesMask(batch, seq),
         options.positionIds ?? arangePositions(batch, seq), mode === 'xlora' ? ['hidden', 'classifier_input'] : ['hidden']);
       const result: ForwardResult = {
         logits: (await this.backend.read(out.logits)) as HostTensor<'f32'>,
@@ -201,18 +205,17 @@ export class XLoraModel {
       return result;
     } finally {
       caches.dispose();
+      call.lease.end();
     }
   }
 
   /** Greedy or sampled generation with two KV caches (scaling pass, real pass); equals PEFT's full recompute. */
   async generate(inputIds: HostTensor, options: GenerateOptions): Promise<GenerateResult> {
-    checkIdTensor(inputIds, 'input_ids');
-    const [batch, promptLen] = inputIds.shape;
-    checkIdTensor(options.attentionMask, 'attention_mask', batch, promptLen);
-    if (!(Number.isInteger(options.maxNewTokens) && options.maxNewTokens >= 0)) {
-      throw new InputError(`maxNewTokens must be an integer >= 0, got ${options.maxNewTokens}`);
-    }
+    const [batch, promptLen] = checkInputIds(inputIds, this.config);
+    checkAttentionMask(options.attentionMask, batch, promptLen);
+    const budget = newTokenBudget(promptLen, options.maxNewTokens, this.config);
     const mode = options.mode ?? 'xlora';
+    this.routing(mode, this.knobState); // an unknown expert fails before any work
     const eos = options.eosTokenIds ?? this.parts.eosTokenIds ?? [];
     const pad = this.parts.padTokenId ?? eos[0] ?? 0;
     const sampler = new TokenSampler(options);
@@ -226,6 +229,9 @@ export class XLoraModel {
       throw new InputError(`freezeScalingsAfter must be an integer >= 1, got ${freezeAt}`);
     }
     if (freezeAt !== undefined && mode !== 'xlora') throw new InputError('freezeScalingsAfter only applies to X-LoRA mode');
+    const notes = budget.note ? [budget.note] : [];
+    for (const n of notes) options.onNote?.(n);
+    const call: Call = { knobs: { ...this.knobState }, lease: this.compiled.lease() };
     const caches = new KvCaches(this.backend, this.config, this.passesFor(mode), batch);
     let frozen: HostTensor<'f32'> | null = null; // [B,1,Lc,C] effective scalings fed to the frozen graph
     let frozenRaw: HostTensor<'f32'> | null = null; // the same rows before top-k, for the log
@@ -234,14 +240,14 @@ export class XLoraModel {
     let running: ScalingsTensor | null = null;
     let stopReason: GenerateResult['stopReason'] = 'max-new-tokens';
     try {
-      for (let step = 0; step < options.maxNewTokens; step++) {
+      for (let step = 0; step < budget.maxNewTokens; step++) {
         if (options.signal?.aborted) {
           stopReason = 'aborted';
           break;
         }
         const out = frozen
-          ? await this.step('frozen', 'last', caches, ids, mask, positions, [], { scalings: frozen })
-          : await this.step(mode, 'last', caches, ids, mask, positions, []);
+          ? await this.step(call, 'frozen', 'last', caches, ids, mask, positions, [], { scalings: frozen })
+          : await this.step(call, mode, 'last', caches, ids, mask, positions, []);
         const logits = (await this.backend.read(out.logits)) as HostTensor<'f32'>; // [B,1,V]
         if (mode === 'xlora') {
           const compact = frozenRaw ?? (await this.backend.read(out.scalings)) as HostTensor<'f32'>; // [B,S|1,Lc,C], pre-top-k
@@ -250,7 +256,7 @@ export class XLoraModel {
           this.logger.record(running);
           if (!frozen && freezeAt !== undefined && step + 1 >= freezeAt) {
             // frozen rows are stored as each layer uses them (after top-k / softmax-top-k), so the frozen graph skips that work
-            frozen = effectiveScalings(lastPosition(compact), this.topK, this.softmaxTopK);
+            frozen = effectiveScalings(lastPosition(compact), call.knobs.topK, call.knobs.softmaxTopK);
             frozenRaw = lastPosition(compact);
           }
         }
@@ -273,18 +279,19 @@ export class XLoraModel {
       }
     } finally {
       caches.dispose();
+      call.lease.end();
     }
     if (running) this.latestScalings = { dtype: 'f32', shape: running.shape, data: running.data };
-    return { tokens, stepLogits: options.returnStepLogits ? stepLogits : undefined, stopReason };
+    return { tokens, stepLogits: options.returnStepLogits ? stepLogits : undefined, stopReason, notes };
   }
 
   /**
    * The step graph of `mode` and the weights it needs, for exporting (e.g. to ONNX) or compiling elsewhere.
    * Inputs: input_ids, position_ids, attention_mask [B, past+seq] and the past KV caches of each pass.
    */
-  stepGraph(mode: StepMode = 'xlora', logits: 'all' | 'last' = 'last') {
+  stepGraph(mode: StepMode = 'xlora', logits: 'all' | 'last' = 'last', knobs: Knobs = this.knobState) {
     const { graph, constants, passes } = buildStepGraph({
-      config: this.config, wrapped: this.stacked, knobs: this.knobs(mode), routing: this.routing(mode), logits,
+      config: this.config, wrapped: this.stacked, knobs: this.mixtureKnobs(mode, knobs), routing: this.routing(mode, knobs), logits,
     });
     const weights: WeightMap = constants.size ? new Map([...this.weights, ...constants]) : this.weights;
     return { graph, weights, passes };
@@ -307,18 +314,23 @@ export class XLoraModel {
     return bytes;
   }
 
-  /** Frees compiled graphs (weights stay in host memory; the backend is the caller's). */
+  /** Frees compiled graphs (weights stay in host memory; the backend is the caller's); calls in flight finish first. */
   dispose(): void {
-    this.invalidate();
+    this.compiled.clear();
   }
 
-  private async step(mode: StepMode, logits: 'all' | 'last', caches: KvCaches, ids: HostTensor, mask: HostTensor,
+  private setKnobs(change: Partial<Knobs>): void {
+    this.knobState = { ...this.knobState, ...change };
+    this.compiled.clear(); // graphs of the old knobs: idle ones now, those in use when their calls end
+  }
+
+  private async step(call: Call, mode: StepMode, logits: 'all' | 'last', caches: KvCaches, ids: HostTensor, mask: HostTensor,
     positions: HostTensor, extra: string[], extraFeeds: Record<string, HostTensor> = {}): Promise<Record<string, DeviceTensor>> {
     const window = this.config.slidingWindow;
     if (window !== null && mask.shape[1] > window) {
       throw new InputError(`the sequence reaches ${mask.shape[1]} tokens, beyond the model's sliding_window ${window} (config.json); sliding-window attention is not implemented, so longer sequences would not match transformers`);
     }
-    const exe = await this.executable(mode, logits);
+    const exe = await this.executable(call, mode, logits);
     const passes = this.passesFor(mode);
     const wanted = ['logits', ...(mode === 'xlora' ? ['scalings'] : []), ...extra, ...caches.presentNames(passes)];
     // attention_mask spans past + new tokens
@@ -340,37 +352,25 @@ export class XLoraModel {
     return expandLayers(t, this.numLayers);
   }
 
-  private async executable(mode: StepMode, logits: 'all' | 'last'): Promise<Executable> {
-    const key = `${typeof mode === 'string' ? mode : `expert${mode.expert}`}|${logits}`; // e.g. 'xlora|last'
-    const known = this.executables.get(key);
-    if (known) {
-      this.executables.delete(key); // re-insert: the map's order is least recently used first
-      this.executables.set(key, known);
-      return known;
-    }
-    const { graph, weights } = this.stepGraph(mode, logits);
-    const exe = await this.backend.compile(graph, weights);
-    this.executables.set(key, exe);
-    // bound what compiled graphs hold (ONNX Runtime keeps a copy of the weights per session)
-    for (const [oldKey, old] of this.executables) {
-      if (this.executables.size <= this.maxCompiledGraphs) break;
-      old.dispose();
-      this.executables.delete(oldKey);
-    }
-    return exe;
+  /** The step graph of `mode` with the call's knobs, compiled once and held by the call until it ends. */
+  private executable(call: Call, mode: StepMode, logits: 'all' | 'last') {
+    const k = call.knobs;
+    const modeKey = typeof mode === 'string' ? mode : `expert${mode.expert}`;
+    const key = `${modeKey}|${logits}|topk=${k.topK}|smtopk=${k.softmaxTopK}|g=${k.globalWeight}|spv=${k.scalingPassValue}`;
+    return call.lease.get(key, () => this.stepGraph(mode, logits, k));
   }
 
-  private knobs(mode: StepMode): MixtureKnobs {
-    if (mode === 'frozen') return { topK: null, softmaxTopK: false, globalWeight: this.globalWeight, numExperts: this.numExperts };
-    if (mode === 'xlora') return { topK: this.topK, softmaxTopK: this.softmaxTopK, globalWeight: this.globalWeight, numExperts: this.numExperts };
+  private mixtureKnobs(mode: StepMode, k: Knobs): MixtureKnobs {
+    if (mode === 'frozen') return { topK: null, softmaxTopK: false, globalWeight: k.globalWeight, numExperts: this.numExperts };
+    if (mode === 'xlora') return { topK: k.topK, softmaxTopK: k.softmaxTopK, globalWeight: k.globalWeight, numExperts: this.numExperts };
     return { topK: null, softmaxTopK: false, globalWeight: 1, numExperts: this.numExperts };
   }
 
-  private routing(mode: StepMode): Routing {
+  private routing(mode: StepMode, k: Knobs): Routing {
     if (mode === 'frozen') return { kind: 'given', scalingLayers: this.layout.scalingLayers };
     if (mode === 'xlora') {
       const xc = this.parts.xloraConfig;
-      return { kind: 'xlora', classifier: this.layout, enableSoftmax: xc.enableSoftmax, softmaxTemperature: xc.softmaxTemperature, scalingPassValue: this.scalingPassValue };
+      return { kind: 'xlora', classifier: this.layout, enableSoftmax: xc.enableSoftmax, softmaxTemperature: xc.softmaxTemperature, scalingPassValue: k.scalingPassValue };
     }
     const weights = new Array<number>(this.numExperts).fill(0);
     if (mode !== 'base') {
@@ -395,13 +395,14 @@ export class XLoraModel {
   private releaseAll(out: Record<string, DeviceTensor>): void {
     for (const [name, t] of Object.entries(out)) if (!name.includes('.present.')) this.backend.release(t);
   }
-
-  private invalidate(): void {
-    for (const exe of this.executables.values()) exe.dispose();
-    this.executables.clear();
-  }
 }
 
 /** Step graphs: the user-facing modes plus X-LoRA with frozen scalings. */
 type StepMode = ModelMode | 'frozen';
+
+/** One forward or generate call: the knobs it started with and the compiled graphs it holds until it ends. */
+interface Call {
+  knobs: Knobs;
+  lease: ExecutableLease;
+}
 
