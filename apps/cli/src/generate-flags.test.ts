@@ -23,7 +23,7 @@ async function xlora(args: string[], env: Record<string, string> = {}): Promise<
   }
 }
 
-const generate = (...args: string[]) => xlora(['generate', '--model', `${DEMO}/base`, '--xlora', `${DEMO}/xlora`, '--max-new-tokens', '3', ...args]);
+const generate = (...args: string[]) => xlora(['generate', '--model', `${DEMO}/base`, '--xlora', `${DEMO}/xlora`, '--adapter-root', DEMO, '--max-new-tokens', '3', ...args]);
 
 /** The CLI failed with exactly one stderr line, `xlora: error: ...` containing `fragment`, and printed nothing else. */
 function expectOneLineError(r: { code: number; stdout: string; stderr: string }, fragment: string): void {
