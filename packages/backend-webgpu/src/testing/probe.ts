@@ -9,11 +9,14 @@ export interface Probe {
   f16: boolean;
 }
 
+/** The adapter part of a backend's device description, without the kernel-profile suffix. */
+export const adapterOf = (device: string) => device.replace(/ \((cpu|gpu) kernels[^)]*\)$/, '');
+
 /** Tries to start the backend once; tests skip with the reason when it cannot (and fail in CI, where it must). */
 export async function probeWebGpu(options: WebGpuBackendOptions = {}): Promise<Probe> {
   try {
     const b = await createWebGpuBackend({ ...options, preferF16: true });
-    const probe = { label: `webgpu (Dawn/${b.info.device.replace(/ \((cpu|gpu) kernels[^)]*\)$/, '')})`, skipReason: null, f16: b.info.supportsF16 };
+    const probe = { label: `webgpu (Dawn/${adapterOf(b.info.device)})`, skipReason: null, f16: b.info.supportsF16 };
     b.dispose();
     return probe;
   } catch (err) {

@@ -5,7 +5,7 @@ interface Entry {
   ready: Promise<Executable>;
   /** calls holding it; it is never disposed while this is > 0 */
   users: number;
-  /** dispose as soon as no call holds it (set by clear(), or by eviction while in use) */
+  /** dispose as soon as no call holds it (set by clear() while calls hold it) */
   retired: boolean;
 }
 
