@@ -61,10 +61,16 @@ export function inputValidationSuite(target: SuiteTarget): void {
   });
 }
 
-/** One call of the concurrency check and what it returns when run alone. */
+/** What a checked call returns: its tokens (generate) and every logit it produced. */
+interface JobResult {
+  tokens?: number[][];
+  values: Float32Array;
+}
+
+/** One call of the concurrency check. */
 interface Job {
   name: string;
-  run: (model: XLoraModel) => Promise<{ tokens?: number[][]; values: Float32Array }>;
+  run: (model: XLoraModel) => Promise<JobResult>;
 }
 
 const flat = (r: GenerateResult) => {
@@ -106,7 +112,7 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   return m;
 }
 
-function sameResult(name: string, got: Awaited<ReturnType<Job['run']>>, alone: Awaited<ReturnType<Job['run']>>): string[] {
+function sameResult(name: string, got: JobResult, alone: JobResult): string[] {
   const problems: string[] = [];
   if (JSON.stringify(got.tokens) !== JSON.stringify(alone.tokens)) problems.push(`${name}: tokens ${JSON.stringify(got.tokens)} differ from alone ${JSON.stringify(alone.tokens)}`);
   const d = maxDiff(got.values, alone.values);
@@ -123,7 +129,7 @@ function sameResult(name: string, got: Awaited<ReturnType<Job['run']>>, alone: A
 export function concurrencySuite(target: SuiteTarget): void {
   fixtureSuite('concurrency', target, ({ withCase }) => {
     it('six concurrent calls in six modes equal the same calls one at a time', () => withCase('a_default', async (model) => {
-      const alone = [];
+      const alone: JobResult[] = [];
       for (const job of JOBS) alone.push(await job.run(model));
       const tight = new XLoraModel(model.parts, model.backend, { maxCompiledGraphs: 2 });
       const together = await Promise.all(JOBS.map((job) => job.run(tight)));
@@ -147,7 +153,7 @@ export function concurrencySuite(target: SuiteTarget): void {
       model.setGlobalScalingWeight(1);
 
       const live = new XLoraModel(model.parts, model.backend, { maxCompiledGraphs: 2 });
-      let later: Promise<Awaited<ReturnType<Job['run']>>> | null = null;
+      let later: Promise<JobResult> | null = null;
       let laterForward: Promise<Float32Array> | null = null;
       const inFlight = run(live, {
         onToken: (step) => {
