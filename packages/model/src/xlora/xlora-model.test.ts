@@ -40,14 +40,29 @@ describe('XLoraModel', () => {
 
   it('stops a row at EOS, pads it, and stops when every row is done', async () => {
     const model = await load('a_default');
-    const greedy = await model.generate(prompt, { maxNewTokens: 4, eosTokenIds: [] });
-    const eos = greedy.tokens[0][4 + 1]; // row 0's second new token
-    const res = await model.generate(prompt, { maxNewTokens: 4, eosTokenIds: [eos] });
-    expect(res.tokens[0].slice(4, 6)).toEqual(greedy.tokens[0].slice(4, 6));
-    expect(res.tokens[0].length).toBeLessThanOrEqual(8);
-    const onlyRow0 = await model.generate(i32([1, 4], prompt.data.slice(0, 4)), { maxNewTokens: 4, eosTokenIds: [eos] });
+    const steps = 4, promptLen = 4;
+    const greedy = await model.generate(prompt, { maxNewTokens: steps, eosTokenIds: [] });
+    const row0 = greedy.tokens[0].slice(promptLen), row1 = greedy.tokens[1].slice(promptLen);
+    expect(greedy.tokens.map((r) => r.length)).toEqual([promptLen + steps, promptLen + steps]);
+    // EOS: row 0's token at the first step k >= 1 (and before the last step, so padding follows) that row 0 has not
+    // produced before and row 1 never produces, so only row 0 stops, after k + 1 new tokens
+    const k = row0.findIndex((t, i) => i >= 1 && i < steps - 1 && !row0.slice(0, i).includes(t) && !row1.includes(t));
+    expect(k).toBeGreaterThanOrEqual(1);
+    const eos = row0[k];
+    const pad = model.parts.padTokenId ?? eos; // generation_config.json's pad_token_id
+    expect(pad).toBe(0);
+    // the padding must be visible: greedy row 0 goes on with other tokens than the pad
+    expect(row0.slice(k + 1).some((t) => t !== pad)).toBe(true);
+
+    const res = await model.generate(prompt, { maxNewTokens: steps, eosTokenIds: [eos] });
+    expect(res.stopReason).toBe('max-new-tokens'); // row 1 never hits EOS
+    expect(res.tokens.map((r) => r.length)).toEqual([promptLen + steps, promptLen + steps]);
+    expect(res.tokens[0]).toEqual([...greedy.tokens[0].slice(0, promptLen + k + 1), ...new Array(steps - k - 1).fill(pad)]);
+    expect(res.tokens[1]).toEqual(greedy.tokens[1]);
+
+    const onlyRow0 = await model.generate(i32([1, promptLen], prompt.data.slice(0, promptLen)), { maxNewTokens: steps, eosTokenIds: [eos] });
     expect(onlyRow0.stopReason).toBe('eos');
-    expect(onlyRow0.tokens[0]).toEqual(greedy.tokens[0].slice(0, 6));
+    expect(onlyRow0.tokens[0]).toEqual(greedy.tokens[0].slice(0, promptLen + k + 1));
   });
 
   it('an aborted generation stops and says so', async () => {
