@@ -1,7 +1,8 @@
 import {
   BackendError, InputError, checkWeights, isHostTensor, outputShapes,
   type Backend, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph, type GraphNode,
-  type HostTensor, type RunOptions, type WeightMap,
+  type HostTensor, type RunOptions, type WeightMap, type WeightFormat,
+  resolveWeights,
 } from '@xlora/core';
 import { attention } from './kernels/attention.js';
 import { add, mul, relu, siluMul } from './kernels/elementwise.js';
@@ -13,13 +14,16 @@ import { reshape, slice } from './kernels/shape-ops.js';
 import { softmax } from './kernels/softmax.js';
 import { xloraMixture } from './kernels/xlora-mixture.js';
 
+/** Formats the kernels read directly; others are dequantized at compile. */
+const CPU_WEIGHT_FORMATS: readonly WeightFormat[] = ['f32'];
+
 /** On the cpu backend a device tensor is a host tensor tagged with the backend's name. */
 export interface CpuTensor extends DeviceTensor {
   readonly host: HostTensor;
 }
 
 class CpuExecutable implements Executable {
-  constructor(readonly graph: Graph, readonly weights: WeightMap) {}
+  constructor(readonly graph: Graph, readonly weights: ReadonlyMap<string, HostTensor>) {}
   dispose(): void {}
 }
 
@@ -43,13 +47,13 @@ function runNode(node: GraphNode, ins: HostTensor[], outShapes: number[][]): Hos
 
 /** The reference backend: interprets graphs node by node with plain loops, in f32 storage. */
 export class CpuBackend implements Backend {
-  readonly info: BackendInfo = { name: 'cpu', device: `plain TypeScript (${typeof process !== 'undefined' ? 'Node ' + process.version : 'browser'})`, supportsF16: false };
+  readonly info: BackendInfo = { name: 'cpu', device: `plain TypeScript (${typeof process !== 'undefined' ? 'Node ' + process.version : 'browser'})`, supportsF16: false, weightFormats: CPU_WEIGHT_FORMATS };
   private disposed = false;
 
   async compile(graph: Graph, weights: WeightMap): Promise<Executable> {
     this.check();
     checkWeights(graph, weights);
-    return new CpuExecutable(graph, weights);
+    return new CpuExecutable(graph, resolveWeights(weights, this.info.weightFormats) as ReadonlyMap<string, HostTensor>);
   }
 
   async run(exe: Executable, feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<string, DeviceTensor>> {

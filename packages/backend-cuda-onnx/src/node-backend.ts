@@ -105,6 +105,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
         name: 'cuda-onnx',
         device: `onnxruntime-node ${version} ${ep === 'cuda' ? `cuda:${deviceId}` : ep}${fallbackReason ? ` (fallback: ${asked} could not start)` : ''}`,
         supportsF16: false,
+        weightFormats: ['f32'],
       },
       sessionOptions: { ...extra, executionProviders: epConfig(ep, deviceId) },
       exportOptions: { ...defaultExportOptions(ep), ...options.export },

@@ -2,6 +2,7 @@ import {
   BackendError, InputError, checkWeights, isHostTensor,
   type Backend, type BackendInfo, type DeviceTensor, type DType, type Executable, type Feed, type Graph,
   type HostTensor, type RunOptions, type WeightMap,
+  resolveWeights,
 } from '@xlora/core';
 import { assembleExternalFile } from './export/external-data.js';
 import { graphToModel, serializeModel } from './export/export-graph.js';
@@ -80,7 +81,7 @@ export class OrtBackend implements Backend {
   async compile(graph: Graph, weights: WeightMap): Promise<Executable> {
     this.check();
     checkWeights(graph, weights);
-    const model = graphToModel(graph, weights, this.config.exportOptions);
+    const model = graphToModel(graph, resolveWeights(weights, this.info.weightFormats), this.config.exportOptions);
     const { bytes, externalFiles } = serializeModel(model, {
       ...this.config.exportOptions,
       external: { location: (i) => `${graph.name.replace(/[^\w.-]/g, '_')}.weights${i}.bin`, maxChunkBytes: EXTERNAL_DATA_MAX_CHUNK_BYTES },

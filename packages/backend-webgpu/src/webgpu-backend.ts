@@ -1,7 +1,7 @@
 import {
   BackendError, InputError, formatShape, isHostTensor, numel, sameShape,
   type Backend, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph, type GraphNode,
-  type HostTensor, type NodeOf, type RunOptions, type WeightMap,
+  type HostTensor, type NodeOf, type RunOptions, type WeightMap, resolveWeights,
 } from '@xlora/core';
 import { BufferPool, MAP_READ, USAGE_COPY_DST, USAGE_MAP_READ, type Alloc } from './buffers.js';
 import { isCpuAdapter, tunablesFor, type Tunables, type TuningProfile } from './flags.js';
@@ -116,7 +116,7 @@ export class WebGpuBackend implements Backend {
     const cpuLike = isCpuAdapter(acq.info) || /swiftshader|llvmpipe|lavapipe/i.test(acq.description);
     this.tunables = tunablesFor(options.profile ?? 'auto', cpuLike);
     const profile = this.tunables.matmulDirect ? 'cpu' : 'gpu';
-    this.info = { name: 'webgpu', device: `${acq.description} (${profile} kernels${this.f16 ? ', f16 weights' : ''})`, supportsF16: this.f16 };
+    this.info = { name: 'webgpu', device: `${acq.description} (${profile} kernels${this.f16 ? ', f16 weights' : ''})`, supportsF16: this.f16, weightFormats: ['f32'] };
     this.pool = new BufferPool(device, this.limits.maxStorageBufferBindingSize, l.maxBufferSize, this.tunables.poolMaxBytes);
     this.pipelines = new PipelineCache(device);
     this.weightStore = new WeightStore(this.pool, device.queue, this.limits.maxStorageBufferBindingSize, acq.description);
@@ -148,8 +148,9 @@ export class WebGpuBackend implements Backend {
 
   // ---------------------------------------------------------------- compile
 
-  async compile(graph: Graph, weights: WeightMap): Promise<Executable> {
+  async compile(graph: Graph, packedWeights: WeightMap): Promise<Executable> {
     this.check();
+    const weights = resolveWeights(packedWeights, this.info.weightFormats) as ReadonlyMap<string, HostTensor>;
     const uses = new Map<string, Set<string>>();
     for (const node of graph.nodes) {
       node.inputs.forEach((name, i) => {

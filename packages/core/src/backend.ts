@@ -1,4 +1,6 @@
 import type { Graph } from './graph/graph.js';
+import type { WeightTensor } from './formats/packed-tensor.js';
+import type { WeightFormat } from './formats/weight-format.js';
 import type { DType, HostTensor } from './tensor.js';
 
 /** A tensor owned by a backend (host memory for cpu, a GPUBuffer for webgpu, an OrtValue for onnx). */
@@ -11,10 +13,11 @@ export interface DeviceTensor {
 export type Feed = HostTensor | DeviceTensor;
 
 /**
- * Named weights for compile(). Backends may cache uploads by tensor identity, so compiling a second graph over
- * the same WeightMap (say, after a runtime knob changed) does not upload the weights again.
+ * Named weights for compile(), each in its storage format (f32/i32 host tensors, or packed f16/bf16/q8_0/...).
+ * Backends may cache uploads by tensor identity, so compiling a second graph over the same WeightMap (say, after a
+ * runtime knob changed) does not upload the weights again.
  */
-export type WeightMap = ReadonlyMap<string, HostTensor>;
+export type WeightMap = ReadonlyMap<string, WeightTensor>;
 
 export interface Executable {
   readonly graph: Graph;
@@ -27,6 +30,11 @@ export interface BackendInfo {
   /** what it runs on, for people: "plain TypeScript (Node)", "SwiftShader Vulkan 1.3", "onnxruntime-node 1.30 cuda:0" */
   device: string;
   supportsF16: boolean;
+  /**
+   * Weight formats this backend computes from directly. Weights in other formats are dequantized to f32 once, at
+   * compile (see resolveWeights), which costs 4 bytes per value.
+   */
+  weightFormats: readonly WeightFormat[];
 }
 
 export interface RunOptions {

@@ -9,3 +9,4 @@ export * from './graph/builder.js';
 export * from './graph/shape-rules.js';
 export * from './reference/scalings.js';
 export * from './graph/check-weights.js';
+export * from './formats/index.js';

@@ -1,6 +1,6 @@
 import { InputError } from './errors.js';
 
-/** Element types that flow through graphs. Weights in f16/bf16 are widened by the loader unless a backend keeps them. */
+/** Element types that flow through graphs (compute dtypes). Weights may be stored in other formats: see WeightFormat. */
 export type DType = 'f32' | 'i32';
 
 export type TypedArrayFor<D extends DType> = D extends 'f32' ? Float32Array : Int32Array;

@@ -1,4 +1,4 @@
-import { InputError, type Dim, type Graph, type GraphNode, type HostTensor, type WeightMap } from '@xlora/core';
+import { InputError, isPacked, type Dim, type Graph, type GraphNode, type HostTensor, type WeightMap } from '@xlora/core';
 import type { NodeProto, TensorProto } from 'onnx-buf';
 import { MS_DOMAIN } from '../flags.js';
 import type { ExportOptions } from './options.js';
@@ -143,6 +143,7 @@ export class OnnxBuilder {
   private weightTensor(name: string): HostTensor {
     const t = this.weights.get(name);
     if (!t) throw new InputError(`graph "${this.graph.name}" needs weight "${name}", which was not provided`);
+    if (isPacked(t)) throw new InputError(`weight "${name}" is ${t.format}, which this export does not take: dequantize it first (resolveWeights)`);
     return t;
   }
 }

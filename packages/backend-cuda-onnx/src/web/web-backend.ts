@@ -47,7 +47,7 @@ export async function createOrtWebBackend(options: OrtWebBackendOptions = {}): P
   const version = (ort.env as { versions?: { web?: string } } | undefined)?.versions?.web ?? '1.30';
   return new OrtWebBackend({
     ort,
-    info: { name: 'ort-web', device: `onnxruntime-web ${version} ${ep}`, supportsF16: false },
+    info: { name: 'ort-web', device: `onnxruntime-web ${version} ${ep}`, supportsF16: false, weightFormats: ['f32'] },
     sessionOptions,
     exportOptions: { ropeAngles: ep === 'webgpu' ? 'f32' : 'f64', ...options.export },
     outputLocation: onDevice ? 'gpu-buffer' : 'cpu',

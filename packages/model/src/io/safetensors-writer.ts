@@ -1,5 +1,5 @@
 import type { HostTensor } from '@xlora/core';
-import { floatToBf16Bits, floatToHalfBits } from './half-precision.js';
+import { floatToBf16Bits, floatToHalfBits } from '@xlora/core';
 
 export interface WriteSafetensorsOptions {
   /** on-disk type of f32 tensors (default F32); F16/BF16 round to nearest even */
