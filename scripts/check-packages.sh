@@ -106,7 +106,7 @@ quiet "biome lint (pnpm lint)" "$bin/biome" lint --colors=off .
 quiet "README examples (node scripts/check-readme-examples.mjs)" node scripts/check-readme-examples.mjs
 
 # 7. what a registry user gets: the tarballs into an empty npm project (their dependencies from the registry, install
-# scripts off), every export subpath imported in Node, every bin run with --help
+# scripts off), every export subpath imported in Node, every bin run with --help, and `xlora demo` run
 consumer="$work/consumer"
 mkdir -p "$consumer"
 echo '{ "name": "consumer", "private": true, "type": "module" }' >"$consumer/package.json"
@@ -124,6 +124,11 @@ for (const name of process.argv.slice(2)) {
   for (const cmd of Object.keys(pkg.bin ?? {})) {
     const r = spawnSync(`${here}node_modules/.bin/${cmd}`, ['--help'], { encoding: 'utf8' });
     if (r.status !== 0) { bad++; console.error(`${name}: \`${cmd} --help\` exited ${r.status}: ${r.stderr}${r.error ?? ''}`); }
+  }
+  if (pkg.bin?.xlora) {
+    // the main job must work from the installed package: the demo model ships inside it
+    const r = spawnSync(`${here}node_modules/.bin/xlora`, ['demo', '--max-new-tokens', '2', '--backend', 'cpu'], { encoding: 'utf8' });
+    if (r.status !== 0) { bad++; console.error(`${name}: \`xlora demo\` exited ${r.status}: ${r.stderr}${r.error ?? ''}`); }
   }
 }
 process.exit(bad ? 1 : 0);

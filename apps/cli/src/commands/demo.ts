@@ -1,11 +1,20 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
-import { i32 } from '@xlora/core';
+import { i32, InputError } from '@xlora/core';
 import { startBackend } from '../lib/backend-choice.js';
 import { colorFor, expertNames, leader, legend, meanOverLayers, printable } from '../lib/expert-view.js';
 import { loadFromArgs } from '../lib/load.js';
 
-export const DEMO_DIR = fileURLToPath(new URL('../../../../models/xlora-demo/', import.meta.url));
+/**
+ * The bundled model: inside the installed package (models/ is copied in when the package is packed), else the
+ * repository's models/ folder (running from a checkout).
+ */
+const DEMO_DIRS = [
+  fileURLToPath(new URL('../../models/xlora-demo/', import.meta.url)),
+  fileURLToPath(new URL('../../../../models/xlora-demo/', import.meta.url)),
+];
+export const DEMO_DIR = DEMO_DIRS.find((d) => existsSync(`${d}base/config.json`)) ?? DEMO_DIRS[0];
 export const DEMO_PROMPT = 'The function below adds two numbers.\ndef add(a, b):\n    return a + b\n# 12+30=';
 
 export interface DemoArgs {
@@ -19,6 +28,9 @@ export interface DemoArgs {
  * every byte is coloured by the expert the classifier weighted most (mean over layers) at that position.
  */
 export async function demoCommand(args: DemoArgs): Promise<void> {
+  if (!existsSync(`${DEMO_DIR}base/config.json`)) {
+    throw new InputError(`the bundled demo model is not in this install (looked in ${DEMO_DIRS.join(' and ')}): run \`xlora generate --model BASE --xlora CKPT\` on your own model`);
+  }
   const backend = await startBackend(args.backend);
   try {
     const model = await loadFromArgs({ model: `${DEMO_DIR}base`, xlora: `${DEMO_DIR}xlora`, adapterRoot: DEMO_DIR }, backend);
