@@ -7,3 +7,6 @@ export { quantizeQ8_0, decodeQ8_0, roundHalfAwayFromZero } from './blocks/q8-0.j
 export { quantizeQ4_0, decodeQ4_0 } from './blocks/q4-0.js';
 export { decodeQ4_K, q4kScaleMin } from './blocks/q4-k.js';
 export { decodeQ6_K } from './blocks/q6-k.js';
+export { quantizeQ4_K } from './blocks/q4-k-quantize.js';
+export { quantizeQ6_K } from './blocks/q6-k-quantize.js';
+export { nearestInt } from './blocks/k-quant-search.js';

@@ -2,6 +2,8 @@ import { InputError } from '../errors.js';
 import { formatShape, type HostTensor } from '../tensor.js';
 import { encodeBf16, encodeHalf } from './half.js';
 import { quantizeQ4_0 } from './blocks/q4-0.js';
+import { quantizeQ4_K } from './blocks/q4-k-quantize.js';
+import { quantizeQ6_K } from './blocks/q6-k-quantize.js';
 import { quantizeQ8_0 } from './blocks/q8-0.js';
 import { packed, type PackedTensor } from './packed-tensor.js';
 import { FORMAT_LAYOUT, formatByteLength, type PackedFormat } from './weight-format.js';
@@ -16,12 +18,14 @@ const halfEncoder = (encode: (x: Float32Array) => Uint16Array): RowEncoder => (s
   }
 };
 
-/** Encoders for the formats we can write; the k-quants register theirs here as they are added. */
+/** Encoders for the formats we can write (ggml's reference quantizers for the block formats). */
 const ENCODERS: Partial<Record<PackedFormat, RowEncoder>> = {
   f16: halfEncoder(encodeHalf),
   bf16: halfEncoder(encodeBf16),
   q8_0: quantizeQ8_0,
   q4_0: quantizeQ4_0,
+  q4_k: quantizeQ4_K,
+  q6_k: quantizeQ6_K,
 };
 
 export function canQuantizeTo(format: PackedFormat): boolean {
