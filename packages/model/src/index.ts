@@ -10,3 +10,4 @@ export * from './xlora/kv-caches.js';
 export * from './xlora/xlora-model.js';
 export * from './xlora/load-model.js';
 export * from './io/safetensors-writer.js';
+export * from './gguf/index.js';
