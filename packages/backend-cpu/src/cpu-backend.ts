@@ -1,8 +1,7 @@
 import {
   BackendError, InputError, checkWeights, isHostTensor, outputShapes,
   type Backend, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph, type GraphNode,
-  type HostTensor, type RunOptions, type WeightMap, type WeightFormat,
-  resolveWeights,
+  type HostTensor, type RunOptions, type WeightMap, type WeightFormat, type WeightTensor, WEIGHT_FORMATS,
 } from '@xlora/core';
 import { attention } from './kernels/attention.js';
 import { add, mul, relu, siluMul } from './kernels/elementwise.js';
@@ -13,9 +12,13 @@ import { rope } from './kernels/rope.js';
 import { reshape, slice } from './kernels/shape-ops.js';
 import { softmax } from './kernels/softmax.js';
 import { xloraMixture } from './kernels/xlora-mixture.js';
+import { cpuWeights } from './native-weight-uses.js';
 
-/** Formats the kernels read directly; others are dequantized at compile. */
-const CPU_WEIGHT_FORMATS: readonly WeightFormat[] = ['f32'];
+/**
+ * Formats the kernels read directly: all of them, for MatMul weights and Gather tables (see native-weight-uses.ts;
+ * a packed weight used by any other op is dequantized at compile).
+ */
+const CPU_WEIGHT_FORMATS: readonly WeightFormat[] = WEIGHT_FORMATS;
 
 /** On the cpu backend a device tensor is a host tensor tagged with the backend's name. */
 export interface CpuTensor extends DeviceTensor {
@@ -23,14 +26,16 @@ export interface CpuTensor extends DeviceTensor {
 }
 
 class CpuExecutable implements Executable {
-  constructor(readonly graph: Graph, readonly weights: ReadonlyMap<string, HostTensor>) {}
+  constructor(readonly graph: Graph, readonly weights: ReadonlyMap<string, WeightTensor>) {}
   dispose(): void {}
 }
 
-function runNode(node: GraphNode, ins: HostTensor[], outShapes: number[][]): HostTensor[] {
+/** `weights[i]` may be packed only where cpuWeights allows it: MatMul's input 1 and Gather's input 0. */
+function runNode(node: GraphNode, weights: WeightTensor[], outShapes: number[][]): HostTensor[] {
+  const ins = weights as HostTensor[];
   switch (node.op) {
-    case 'Gather': return [gather(ins[0], ins[1])];
-    case 'MatMul': return [matmul(ins[0], ins[1], ins[2])];
+    case 'Gather': return [gather(weights[0], ins[1])];
+    case 'MatMul': return [matmul(ins[0], weights[1], ins[2])];
     case 'Add': return [add(ins[0], ins[1])];
     case 'Mul': return [mul(ins[0], ins[1])];
     case 'RmsNorm': return [rmsNorm(ins[0], ins[1], node.attrs.eps)];
@@ -53,13 +58,13 @@ export class CpuBackend implements Backend {
   async compile(graph: Graph, weights: WeightMap): Promise<Executable> {
     this.check();
     checkWeights(graph, weights);
-    return new CpuExecutable(graph, resolveWeights(weights, this.info.weightFormats) as ReadonlyMap<string, HostTensor>);
+    return new CpuExecutable(graph, cpuWeights(graph, weights));
   }
 
   async run(exe: Executable, feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<string, DeviceTensor>> {
     this.check();
     const { graph, weights } = exe as CpuExecutable;
-    const values = new Map<string, HostTensor>();
+    const values = new Map<string, WeightTensor>();
     for (const [name, t] of weights) values.set(name, t);
     for (const input of graph.inputs) {
       const feed = feeds[input.name];
@@ -79,7 +84,7 @@ export class CpuBackend implements Backend {
     for (const name of wanted) {
       const t = values.get(name);
       if (!t) throw new InputError(`graph "${graph.name}" has no output "${name}"`);
-      result[name] = this.wrap(t);
+      result[name] = this.wrap(t as HostTensor); // outputs are never packed: cpuWeights widens a weight that is one
     }
     return result;
   }

@@ -8,12 +8,19 @@ import { readHalf } from './read-half.js';
 export const Q4_K_ELEMS = 256;
 export const Q4_K_BYTES = 144;
 
-/** Sub-block j's (scale, min) from the 12 packed bytes at bytes[offset] (ggml's get_scale_min_k4). */
+/** Sub-block j's 6-bit scale from the 12 packed bytes at bytes[offset] (ggml's get_scale_min_k4). */
+export function q4kScale(bytes: Uint8Array, offset: number, j: number): number {
+  return j < 4 ? bytes[offset + j] & 63 : (bytes[offset + j + 4] & 0x0f) | ((bytes[offset + j - 4] >>> 6) << 4);
+}
+
+/** Sub-block j's 6-bit min from the 12 packed bytes at bytes[offset]. */
+export function q4kMin(bytes: Uint8Array, offset: number, j: number): number {
+  return j < 4 ? bytes[offset + j + 4] & 63 : (bytes[offset + j + 4] >>> 4) | ((bytes[offset + j] >>> 6) << 4);
+}
+
+/** Sub-block j's (scale, min). */
 export function q4kScaleMin(bytes: Uint8Array, offset: number, j: number): [number, number] {
-  if (j < 4) return [bytes[offset + j] & 63, bytes[offset + j + 4] & 63];
-  const s = (bytes[offset + j + 4] & 0x0f) | ((bytes[offset + j - 4] >>> 6) << 4);
-  const m = (bytes[offset + j + 4] >>> 4) | ((bytes[offset + j] >>> 6) << 4);
-  return [s, m];
+  return [q4kScale(bytes, offset, j), q4kMin(bytes, offset, j)];
 }
 
 /** Decodes `count` values (whole super-blocks) starting at bytes[offset] into out[outOffset..]. */
@@ -26,13 +33,12 @@ export function decodeQ4_K(bytes: Uint8Array, offset: number, count: number, out
     let q = offset + 16;
     let o = outOffset + b;
     for (let g = 0; g < 4; g++, q += 32, o += 64) {
-      const [s1, m1] = q4kScaleMin(bytes, scales, 2 * g);
-      const [s2, m2] = q4kScaleMin(bytes, scales, 2 * g + 1);
-      const d1 = f(d * s1), min1 = f(dmin * m1);
-      const d2 = f(d * s2), min2 = f(dmin * m2);
+      const d1 = f(d * q4kScale(bytes, scales, 2 * g)), min1 = f(dmin * q4kMin(bytes, scales, 2 * g));
+      const d2 = f(d * q4kScale(bytes, scales, 2 * g + 1)), min2 = f(dmin * q4kMin(bytes, scales, 2 * g + 1));
       for (let l = 0; l < 32; l++) {
-        out[o + l] = f(d1 * (bytes[q + l] & 0x0f)) - min1;
-        out[o + 32 + l] = f(d2 * (bytes[q + l] >>> 4)) - min2;
+        const byte = bytes[q + l];
+        out[o + l] = f(d1 * (byte & 0x0f)) - min1;
+        out[o + 32 + l] = f(d2 * (byte >>> 4)) - min2;
       }
     }
   }

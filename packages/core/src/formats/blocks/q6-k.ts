@@ -17,18 +17,18 @@ export function decodeQ6_K(bytes: Uint8Array, offset: number, count: number, out
     let sc = offset + 192;
     let o = outOffset + b;
     for (let half = 0; half < 2; half++, ql += 64, qh += 32, sc += 8, o += 128) {
-      for (let l = 0; l < 32; l++) {
-        const is = l >>> 4;
-        const h = bytes[qh + l];
-        const q1 = ((bytes[ql + l] & 0x0f) | ((h & 3) << 4)) - 32;
-        const q2 = ((bytes[ql + l + 32] & 0x0f) | (((h >>> 2) & 3) << 4)) - 32;
-        const q3 = ((bytes[ql + l] >>> 4) | (((h >>> 4) & 3) << 4)) - 32;
-        const q4 = ((bytes[ql + l + 32] >>> 4) | (((h >>> 6) & 3) << 4)) - 32;
-        const scale = (k: number): number => f(d * ((bytes[sc + is + k] << 24) >> 24));
-        out[o + l] = scale(0) * q1;
-        out[o + l + 32] = scale(2) * q2;
-        out[o + l + 64] = scale(4) * q3;
-        out[o + l + 96] = scale(6) * q4;
+      // values l < 16 use the sub-block scales sc[0,2,4,6], l ≥ 16 sc[1,3,5,7]
+      for (let is = 0; is < 2; is++) {
+        const s1 = f(d * ((bytes[sc + is] << 24) >> 24)), s2 = f(d * ((bytes[sc + is + 2] << 24) >> 24));
+        const s3 = f(d * ((bytes[sc + is + 4] << 24) >> 24)), s4 = f(d * ((bytes[sc + is + 6] << 24) >> 24));
+        for (let l = 16 * is; l < 16 * is + 16; l++) {
+          const h = bytes[qh + l];
+          const lo = bytes[ql + l], hi = bytes[ql + l + 32];
+          out[o + l] = s1 * (((lo & 0x0f) | ((h & 3) << 4)) - 32);
+          out[o + l + 32] = s2 * (((hi & 0x0f) | (((h >>> 2) & 3) << 4)) - 32);
+          out[o + l + 64] = s3 * (((lo >>> 4) | (((h >>> 4) & 3) << 4)) - 32);
+          out[o + l + 96] = s4 * (((hi >>> 4) | (((h >>> 6) & 3) << 4)) - 32);
+        }
       }
     }
   }
