@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCpuBackend } from '@xlora/backend-cpu';
-import { f32, type HostTensor } from '@xlora/core';
+import { dequantize, f32, type HostTensor } from '@xlora/core';
 import { floatToBf16Bits, floatToHalfBits } from '@xlora/core';
 import { loadXLoraModel, nodeFileSource, writeSafetensors, XLoraModel } from '@xlora/model';
 import { describe, expect, it } from 'vitest';
@@ -27,9 +27,10 @@ describe('F16 and BF16 base weights', () => {
       const f32Model = await loadXLoraModel({ source: nodeFileSource(peft), baseDir: 'base', xloraDir: 'cases/a_default/xlora', adapterRoot: '', backend });
       const dir = mkdtempSync(join(tmpdir(), `xlora-${dtype}-`));
       copyFileSync(`${peft}/base/config.json`, join(dir, 'config.json'));
-      writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(Object.fromEntries(f32Model.parts.baseWeights), { format: 'pt' }, { floatDtype: dtype }));
+      const f32Weights = new Map([...f32Model.parts.baseWeights].map(([k, t]) => [k, dequantize(t)])); // the F32 fixture: as loaded
+      writeFileSync(join(dir, 'model.safetensors'), writeSafetensors(Object.fromEntries(f32Weights), { format: 'pt' }, { floatDtype: dtype }));
       const halfModel = await loadXLoraModel({ source: nodeFileSource('/'), baseDir: dir, xloraDir: `${peft}/cases/a_default/xlora`, adapterRoot: peft, backend });
-      const rounded = new Map<string, HostTensor>([...f32Model.parts.baseWeights].map(([k, t]) => [k, f32(t.shape, Float32Array.from(t.data, round))]));
+      const rounded = new Map<string, HostTensor>([...f32Weights].map(([k, t]) => [k, f32(t.shape, Float32Array.from(t.data, round))]));
       const reference = new XLoraModel({ ...f32Model.parts, baseWeights: rounded }, backend);
       const common = await readTensorFile(nodeFileSource(peft), 'common.safetensors');
       const ids = common.get('inputs.unpadded.input_ids');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { dequantize, isPacked } from '@xlora/core';
 import { loadBaseModel } from './load-base-model.js';
 import { loadWeightSet } from './weight-set.js';
 import { mapFileSource } from './map-file-source.js';
@@ -99,12 +100,20 @@ describe('loadBaseModel errors and variants', () => {
     await expectInputError(() => loadBaseModel(bad, 'm'), /^m\/config\.json: not valid JSON \(/);
   });
 
-  it('reads F16 checkpoints as f32', async () => {
+  it('keeps F16 tensors packed, as the file stores them', async () => {
     const t = baseTensors();
     const emb = t['model.embed_tokens.weight'];
     t['model.embed_tokens.weight'] = { dtype: 'F16', shape: emb.shape, data: new Uint16Array(emb.shape[0] * emb.shape[1]).fill(0x3c00) };
     const base = await loadBaseModel(source(baseConfig(), t), 'm');
-    expect(base.weights.get('model.embed_tokens.weight')?.data[5]).toBe(1);
+    const w = base.weights.get('model.embed_tokens.weight')!;
+    expect(isPacked(w) && w.format).toBe('f16');
+    expect(dequantize(w).data[5]).toBe(1);
+  });
+
+  it('rejects an integer base weight before reading any tensor', async () => {
+    const t = baseTensors();
+    t['model.norm.weight'] = { dtype: 'I32', shape: [64], data: new Int32Array(64) };
+    await expectInputError(() => loadBaseModel(source(baseConfig(), t), 'm'), 'm/model.safetensors: tensor "model.norm.weight" has dtype I32; a float tensor (F32, F16, BF16 or F64) was expected');
   });
 });
 
@@ -123,10 +132,16 @@ describe('sharded weights', () => {
     ]);
 
   it('loads a model split over two shards', async () => {
-    const progress: number[] = [];
-    const base = await loadBaseModel(mapFileSource(files()), 'm', { onProgress: (l) => progress.push(l) });
+    const progress: Array<[number, number, string, string | undefined]> = [];
+    const base = await loadBaseModel(mapFileSource(files()), 'm', { onProgress: (l, total, f, tensor) => progress.push([l, total, f, tensor]) });
     expect(base.weights.size).toBe(names.length);
-    expect(progress).toHaveLength(2);
+    // one report before and one after each tensor, the files one after the other, ending at the sum of their sizes
+    const f = files();
+    const size = f.get('m/model-00001-of-00002.safetensors')!.length + f.get('m/model-00002-of-00002.safetensors')!.length;
+    expect(progress).toHaveLength(2 * names.length);
+    expect(progress.at(-1)).toEqual([size, size, 'm/model-00002-of-00002.safetensors', names.at(-1)]);
+    expect(progress.filter(([, , , n]) => n !== undefined).map(([, , , n]) => n).sort()).toEqual([...names].sort());
+    expect(progress.findIndex(([, , file]) => file === 'm/model-00002-of-00002.safetensors')).toBe(2 * half);
     const set = await loadWeightSet(mapFileSource(files()), 'm');
     expect(set.fileOf(names[0]).file).toBe('m/model-00001-of-00002.safetensors');
     expect(set.files).toHaveLength(2);

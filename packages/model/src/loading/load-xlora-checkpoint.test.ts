@@ -196,9 +196,12 @@ describe('loadXLoraCheckpoint bounds', () => {
     files.set('cases/a_default/xlora/adapter_config.json', json(cfg));
     const inner = mapFileSource(files);
     const reads: string[] = [];
-    const src: FileSource = { describe: (p) => inner.describe(p), exists: (p) => inner.exists(p), read: (p, onProgress) => {
+    const src: FileSource = { ...inner, open: undefined, read: (p, onProgress) => {
       reads.push(p);
       return inner.read(p, onProgress);
+    }, readRange: (p, start, end) => {
+      reads.push(p);
+      return inner.readRange(p, start, end);
     } };
     const ckpt = await loadXLoraCheckpoint(src, 'cases/a_default/xlora', quiet);
     expect(ckpt.experts).toHaveLength(2000);

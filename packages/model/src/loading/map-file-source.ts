@@ -1,5 +1,5 @@
 import { InputError } from '@xlora/core';
-import type { FileSource, ReadProgress } from './file-source.js';
+import { checkRange, type FileSource, type RandomAccessFile, type ReadProgress } from './file-source.js';
 import { normalizePath } from './posix-path.js';
 
 /**
@@ -14,6 +14,27 @@ export function mapFileSource(files: Map<string, Uint8Array | Blob> | Record<str
     const hit = byPath.get(normalizePath(path));
     if (hit === undefined) throw new InputError(`${normalizePath(path)}: file not found`);
     return hit;
+  };
+  /** A Uint8Array is sliced as a view (no copy); a Blob (browser File) with Blob.slice, so only the range is read. */
+  const openFile = async (path: string): Promise<RandomAccessFile> => {
+    const v = lookup(path);
+    const size = v instanceof Uint8Array ? v.byteLength : v.size;
+    const where = normalizePath(path);
+    let closed = false;
+    return {
+      size,
+      async read(start, end) {
+        if (closed) throw new InputError(`${where}: read after close`);
+        checkRange(where, start, end, size);
+        if (v instanceof Uint8Array) return v.subarray(start, end);
+        const bytes = new Uint8Array(await v.slice(start, end).arrayBuffer());
+        if (bytes.length !== end - start) throw new InputError(`${where}: asked for ${end - start} bytes at ${start}, the file gave ${bytes.length}`);
+        return bytes;
+      },
+      async close() {
+        closed = true;
+      },
+    };
   };
   const bytesOf = async (v: Uint8Array | Blob): Promise<Uint8Array> => (v instanceof Uint8Array ? v : new Uint8Array(await v.arrayBuffer()));
   return {
@@ -35,8 +56,14 @@ export function mapFileSource(files: Map<string, Uint8Array | Blob> | Record<str
       return bytes;
     },
     async readRange(path, start, end) {
-      const v = lookup(path);
-      return v instanceof Uint8Array ? v.subarray(start, end) : new Uint8Array(await v.slice(start, end).arrayBuffer());
+      const file = await openFile(path);
+      return file.read(start, end);
+    },
+    open: openFile,
+    async list(dir) {
+      const p = normalizePath(dir);
+      const prefix = p === '' || p === '.' ? '' : `${p}/`;
+      return [...byPath.keys()].filter((k) => k.startsWith(prefix) && !k.slice(prefix.length).includes('/')).map((k) => k.slice(prefix.length));
     },
   };
 }

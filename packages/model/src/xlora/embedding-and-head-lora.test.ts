@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { createCpuBackend } from '@xlora/backend-cpu';
 import { parseLoraConfig } from '@xlora/config';
-import { f32, i32, type HostTensor } from '@xlora/core';
+import { dequantize, f32, i32, type HostTensor } from '@xlora/core';
 import { describe, expect, it } from 'vitest';
 import { nodeFileSource } from '../loading/index.js';
 import { loadXLoraModel } from './load-model.js';
@@ -36,7 +36,7 @@ describe('LoRA experts on the embedding (PEFT XLoraEmbeddingLayer) and on lm_hea
 
     const merged = new Map(fixture.parts.baseWeights);
     const table = fixture.parts.baseWeights.get('model.embed_tokens.weight')!;
-    const e2 = f32([vocab, hidden], Float32Array.from(table.data as Float32Array));
+    const e2 = f32([vocab, hidden], Float32Array.from(dequantize(table).data));
     for (let v = 0; v < vocab; v++) for (let h = 0; h < hidden; h++) {
       let d = 0;
       for (let k = 0; k < r; k++) d += b.data[h * r + k] * a.data[k * vocab + v];
@@ -85,7 +85,7 @@ describe('LoRA experts on the embedding (PEFT XLoraEmbeddingLayer) and on lm_hea
     expect(model.wrappedModules.at(-1)).toEqual({ modulePath: 'lm_head', layer: 8 });
 
     const head = fixture.parts.baseWeights.get('lm_head.weight')!;
-    const merged = f32([vocab, hidden], Float32Array.from(head.data as Float32Array));
+    const merged = f32([vocab, hidden], Float32Array.from(dequantize(head).data));
     for (let v = 0; v < vocab; v++) for (let h = 0; h < hidden; h++) {
       let d = 0;
       for (let k = 0; k < r; k++) d += b.data[v * r + k] * a.data[k * hidden + h];

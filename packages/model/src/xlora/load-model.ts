@@ -1,11 +1,11 @@
 import type { Backend } from '@xlora/core';
-import { loadBaseModel, loadTokenizer, loadXLoraCheckpoint, type FileSource, type LoadXLoraCheckpointOptions } from '../loading/index.js';
-import { XLoraModel } from './xlora-model.js';
+import { loadBaseModel, loadTokenizer, loadXLoraCheckpoint, type FileSource, type LoadDtype, type LoadProgress, type LoadXLoraCheckpointOptions } from '../loading/index.js';
+import { XLoraModel, type ExpertDtype } from './xlora-model.js';
 
 export interface LoadXLoraModelOptions {
   /** where the files are (nodeFileSource(root), urlFileSource(base), mapFileSource(files)) */
   source: FileSource;
-  /** base model folder (config.json, model.safetensors[, tokenizer.json]) */
+  /** base model folder (config.json, model.safetensors[, tokenizer.json]), or a .gguf file (or a folder with one) */
   baseDir: string;
   /** X-LoRA checkpoint folder (adapter_config.json + adapter_model.safetensors, or xlora_config.json + xlora_classifier.safetensors) */
   xloraDir: string;
@@ -16,13 +16,23 @@ export interface LoadXLoraModelOptions {
   /** the checkpoint loader's other options: expert-path fallback, notices, option names in messages */
   checkpointOptions?: Omit<LoadXLoraCheckpointOptions, 'adapterRoot' | 'adapterOverrides'>;
   backend: Backend;
-  onProgress?: (loadedBytes: number, totalBytes: number, file: string) => void;
+  /** per base-model tensor: bytes read so far, bytes to read in all, file, tensor */
+  onProgress?: LoadProgress;
+  /**
+   * Storage format of the base weights (default: as stored): every 2-D matrix in that format, quantized as it
+   * is read, norms and biases f32; 'q4_k_m' is llama.cpp's Q4_K_M mix. See loadBaseModel.
+   */
+  dtype?: LoadDtype;
+  /** Storage of the LoRA experts' stacked A/B matrices: f32 (default) or f16 (halves their memory; rounds them). */
+  expertDtype?: ExpertDtype;
+  /** Hears what loading the base changed on its own (format fallbacks). Default: console.warn. */
+  onNotice?: (message: string) => void;
 }
 
 /** Loads a base model, its X-LoRA checkpoint and experts, and prepares them on `backend`. */
 export async function loadXLoraModel(options: LoadXLoraModelOptions): Promise<XLoraModel> {
   const { source, baseDir, xloraDir, backend } = options;
-  const base = await loadBaseModel(source, baseDir, { onProgress: options.onProgress });
+  const base = await loadBaseModel(source, baseDir, { onProgress: options.onProgress, dtype: options.dtype, onNotice: options.onNotice });
   const ckpt = await loadXLoraCheckpoint(source, xloraDir, { ...options.checkpointOptions, adapterRoot: options.adapterRoot, adapterOverrides: options.adapterOverrides });
   const tokenizer = await loadTokenizer(source, baseDir);
   const gen = base.generationConfig;
@@ -37,5 +47,5 @@ export async function loadXLoraModel(options: LoadXLoraModelOptions): Promise<XL
     tokenizer,
     eosTokenIds: eos === null || eos === undefined ? [] : Array.isArray(eos) ? eos : [eos],
     padTokenId: gen?.padTokenId ?? base.config.padTokenId ?? null,
-  }, backend);
+  }, backend, { expertDtype: options.expertDtype });
 }

@@ -1,4 +1,4 @@
-import { InputError, i32, type Backend, type DeviceTensor, type HostTensor, type WeightMap } from '@xlora/core';
+import { InputError, i32, isPacked, quantize, type Backend, type DeviceTensor, type HostTensor, type WeightMap, type WeightTensor } from '@xlora/core';
 import { classifierLayout, CLASSIFIER_PREFIX, validateClassifierWeights, type ClassifierLayout } from '@xlora/classifier';
 import { effectiveScalings, embeddingMixtureWeights, embeddingWeightNames, planWrappedModules, stackedWeightNames, stackExperts, type MixtureKnobs, type StackedModule, type WrappedModule } from '@xlora/lora-layers';
 import { concatAlongSequence, expandLayers, ScalingsLogger, type ScalingsTensor } from '@xlora/scaling-logger';
@@ -11,6 +11,9 @@ import { checkAttentionMask, checkForwardLength, checkInputIds, checkPositionIds
 import { KvCaches } from './kv-caches.js';
 import type { XLoraModelParts } from './model-parts.js';
 import { buildStepGraph, stepPasses, type Routing } from './step-graph.js';
+
+/** Storage of the experts' stacked LoRA matrices: f32, or f16 (packed; backends dequantize or run it natively). */
+export type ExpertDtype = 'f32' | 'f16';
 
 /** Which experts produce the logits: X-LoRA routing (default), the plain base model, or one expert as plain LoRA. */
 export type ModelMode = 'xlora' | 'base' | { expert: number };
@@ -83,7 +86,7 @@ export class XLoraModel {
   readonly wrappedModules: readonly WrappedModule[];
   readonly numExperts: number;
   private readonly layout: ClassifierLayout;
-  private readonly weights: Map<string, HostTensor>;
+  private readonly weights: Map<string, WeightTensor>;
   private readonly stacked: Map<string, { stacked: StackedModule; layer: number }>;
   private readonly compiled: ExecutableCache;
   private knobState: Knobs;
@@ -94,8 +97,11 @@ export class XLoraModel {
    *   used is disposed beyond that (default 4: a generate with frozen scalings uses 2, a forward 1). Graphs that
    *   a call in flight uses are never disposed: concurrent calls may hold more for as long as they run.
    */
-  constructor(readonly parts: XLoraModelParts, readonly backend: Backend, options: { maxCompiledGraphs?: number } = {}) {
+  constructor(readonly parts: XLoraModelParts, readonly backend: Backend, options: { maxCompiledGraphs?: number; expertDtype?: ExpertDtype } = {}) {
     const maxCompiledGraphs = options.maxCompiledGraphs ?? 4;
+    const expertDtype = options.expertDtype ?? 'f32';
+    if (expertDtype !== 'f32' && expertDtype !== 'f16') throw new InputError(`expertDtype must be "f32" or "f16", got ${JSON.stringify(options.expertDtype)}`);
+    const expertWeight = (t: HostTensor<'f32'>, name: string): WeightTensor => (expertDtype === 'f16' ? quantize(t, 'f16', name) : t);
     if (!(Number.isInteger(maxCompiledGraphs) && maxCompiledGraphs >= 2)) {
       throw new InputError(`maxCompiledGraphs must be an integer >= 2, got ${options.maxCompiledGraphs}`);
     }
@@ -118,14 +124,14 @@ export class XLoraModel {
       const { inFeatures, outFeatures } = linearShape(cfg, m.modulePath);
       const stacked = stackExperts(m.modulePath, experts, inFeatures, outFeatures);
       const names = stackedWeightNames(m.modulePath);
-      this.weights.set(names.b, stacked.b);
+      this.weights.set(names.b, expertWeight(stacked.b, names.b));
       if (m.modulePath === EMBEDDING_MODULE) {
         const extra = embeddingMixtureWeights(stacked);
         const embNames = embeddingWeightNames(m.modulePath);
-        this.weights.set(embNames.aT, extra.aT);
+        this.weights.set(embNames.aT, expertWeight(extra.aT, embNames.aT));
         this.weights.set(embNames.identity, extra.identity);
       } else {
-        this.weights.set(names.a, stacked.a);
+        this.weights.set(names.a, expertWeight(stacked.a, names.a));
       }
       this.stacked.set(m.modulePath, { stacked, layer: m.layer });
     }
@@ -303,7 +309,7 @@ export class XLoraModel {
    */
   hostTensorBytes(): number {
     const buffers = new Set<ArrayBufferLike>();
-    const add = (t: HostTensor) => buffers.add(t.data.buffer);
+    const add = (t: WeightTensor) => buffers.add(isPacked(t) ? t.bytes.buffer : t.data.buffer);
     for (const t of this.weights.values()) add(t);
     for (const e of this.parts.experts) {
       for (const m of e.modules.values()) { add(m.a); add(m.b); }
