@@ -1,4 +1,5 @@
 import type { DType } from '@xlora/core';
+import type { WeightStorage } from './weights.js';
 import type { Alloc, BufferPool } from './buffers.js';
 import { USAGE_COPY_DST, USAGE_UNIFORM } from './buffers.js';
 import type { Kernel, KernelSpec } from './pipelines.js';
@@ -28,8 +29,8 @@ export interface Val {
   cap?: number;
   /** weights split by rows (MatMul weights, Gather tables) */
   chunks?: { slot: Slot; rowStart: number; rows: number }[];
-  /** weight stored as f16 */
-  f16?: boolean;
+  /** how a weight is stored (undefined: a dense f32/i32 array) */
+  storage?: WeightStorage;
 }
 
 export interface Step {

@@ -6,19 +6,12 @@ import {
 import { BufferPool, MAP_READ, USAGE_COPY_DST, USAGE_MAP_READ, type Alloc } from './buffers.js';
 import { isCpuAdapter, tunablesFor, type Tunables, type TuningProfile } from './flags.js';
 import { acquireDevice, type AcquireOptions, type Acquired } from './gpu-context.js';
-import { attentionKernel } from './kernels/attention.js';
-import { copyKernel } from './kernels/copy.js';
-import { binaryKernel, unaryKernel } from './kernels/elementwise.js';
-import { gatherKernel } from './kernels/gather.js';
-import { kvAppendKernel, kvCopyKernel } from './kernels/kv-cache.js';
-import { matmulChoice, matmulKernel } from './kernels/matmul.js';
-import { rmsNormKernel } from './kernels/rms-norm.js';
-import { ropeCosSinTable, ropeFrequencyTable, ropeKernel } from './kernels/rope.js';
-import { softmaxKernel } from './kernels/softmax.js';
-import { mixtureDownKernel, mixtureUpKernel, rowExpertTable } from './kernels/xlora-mixture.js';
-import { checkIds, Lowering } from './lower.js';
+import { ropeCosSinTable } from './kernels/rope.js';
+import { Lowering } from './lower.js';
+import type { CompileContext, WeightUse } from './op-entry.js';
+import { opEntry } from './op-table.js';
 import { PipelineCache, type KernelSpec } from './pipelines.js';
-import { Plan, type Slot, type Val } from './plan.js';
+import { Plan, type Val } from './plan.js';
 import { WebGpuTensor } from './tensor.js';
 import { WeightStore, writeTyped, type WeightEntry } from './weights.js';
 
@@ -61,11 +54,6 @@ class WebGpuExecutable implements Executable {
     this.release(this);
   }
 }
-
-
-/** Uses of a weight that accept row-split buffers / f16 storage. */
-const SPLITTABLE = new Set(['MatMul:1', 'Gather:0']);
-const F16_OK = new Set(['MatMul:1', 'XLoraMixture:2', 'XLoraMixture:3']);
 
 /**
  * WebGPU backend: compiles each node to cached WGSL compute pipelines, keeps weights, KV caches and
@@ -151,12 +139,14 @@ export class WebGpuBackend implements Backend {
   async compile(graph: Graph, packedWeights: WeightMap): Promise<Executable> {
     this.check();
     const weights = resolveWeights(packedWeights, this.info.weightFormats) as ReadonlyMap<string, HostTensor>;
-    const uses = new Map<string, Set<string>>();
+    // how each use of a weight may hold it (the op table's `weights`); no entry: a dense f32 array
+    const uses = new Map<string, (WeightUse | undefined)[]>();
     for (const node of graph.nodes) {
+      const entry = opEntry(node.op);
       node.inputs.forEach((name, i) => {
         let u = uses.get(name);
-        if (!u) uses.set(name, (u = new Set()));
-        u.add(`${node.op}:${i}`);
+        if (!u) uses.set(name, (u = []));
+        u.push(entry.weights?.[i]);
       });
     }
     const entries = new Map<string, WeightEntry>();
@@ -168,21 +158,29 @@ export class WebGpuBackend implements Backend {
       if (concrete && !sameShape(t.shape, w.shape as number[])) {
         throw new InputError(`weight "${w.name}": expected shape ${formatShape(w.shape)}, got ${formatShape(t.shape)}`);
       }
-      const u = [...(uses.get(w.name) ?? [])];
-      const f16 = this.f16 && t.dtype === 'f32' && u.length > 0 && u.every((x) => F16_OK.has(x));
-      const split = u.length > 0 && u.every((x) => SPLITTABLE.has(x));
+      const u = uses.get(w.name) ?? [];
+      const f16 = this.f16 && t.dtype === 'f32' && u.length > 0 && u.every((x) => x?.narrowToF16);
+      const split = u.length > 0 && u.every((x) => x?.split);
       entries.set(w.name, this.weightStore.get(t, w.name, f16 ? 'f16' : 'f32', split));
       dtypes.set(w.name, { dtype: t.dtype, shape: [...t.shape] });
     }
     const consts = new Map<GraphNode, Alloc>();
     const specs: KernelSpec[] = [];
+    const ctx: CompileContext = {
+      tun: this.tunables,
+      graph,
+      dimOf: (name, axis) => {
+        const info = graph.weights.find((w) => w.name === name) ?? graph.inputs.find((w) => w.name === name);
+        const d = info?.shape[axis < 0 ? info.shape.length + axis : axis];
+        return typeof d === 'number' ? d : undefined;
+      },
+      storageOf: (name) => entries.get(name)?.storage ?? 'f32',
+    };
     for (const node of graph.nodes) {
-      if (node.op === 'Rope') consts.set(node, this.constant(ropeFrequencyTable(node.attrs.invFreq), `${node.name} invFreq`));
-      if (node.op === 'XLoraMixture') {
-        const rank = node.attrs.segments.reduce((n, s) => n + s.rank, 0);
-        consts.set(node, this.constant(rowExpertTable(rank, node.attrs.segments), `${node.name} row experts`));
-      }
-      specs.push(...this.kernelsFor(node, graph, entries));
+      const entry = opEntry(node.op);
+      const c = entry.constant?.(node);
+      if (c) consts.set(node, this.constant(c.data, c.what));
+      specs.push(...entry.kernels(node, ctx));
     }
     // compile every kernel the graph can use now, so WGSL errors surface at compile() and runs do not stall
     await Promise.all(specs.map((s) => this.pipelines.ensure(s)));
@@ -196,46 +194,6 @@ export class WebGpuBackend implements Backend {
     const a = this.pool.acquirePinned(data.byteLength, what);
     writeTyped(this.device.queue, a.buffer, 0, data);
     return a;
-  }
-
-  private kernelsFor(node: GraphNode, graph: Graph, weights: Map<string, WeightEntry>): KernelSpec[] {
-    const tun = this.tunables;
-    const dimOf = (name: string, axis: number): number | undefined => {
-      const info = graph.weights.find((w) => w.name === name) ?? graph.inputs.find((w) => w.name === name);
-      const d = info?.shape[axis < 0 ? info.shape.length + axis : axis];
-      return typeof d === 'number' ? d : undefined;
-    };
-    const wt = (name: string) => (weights.get(name)?.storage === 'f16' ? 'f16' : 'f32');
-    // one decode row and a short prompt; other row counts compile on first use
-    const rowSamples = [1, tun.gemvMaxRows + 1];
-    switch (node.op) {
-      case 'Gather': return [gatherKernel(tun)];
-      case 'MatMul': {
-        const k = dimOf(node.inputs[1], 1);
-        if (k === undefined) return [];
-        return rowSamples.map((m) => matmulKernel(tun, { ...matmulChoice(tun, m, k), epilogue: node.inputs[2] ? 'bias' : 'none', wType: wt(node.inputs[1]) }));
-      }
-      case 'Add': return [binaryKernel(tun, 'add')];
-      case 'Mul': return [binaryKernel(tun, 'mul')];
-      case 'RmsNorm': return [rmsNormKernel(tun)];
-      case 'Rope': return [ropeKernel(tun)];
-      case 'Attention': return [attentionKernel(tun, node.attrs.headDim), kvAppendKernel(tun), kvCopyKernel(tun), copyKernel(tun)];
-      case 'SiluMul': return [unaryKernel(tun, 'silu-mul')];
-      case 'Relu': return [unaryKernel(tun, 'relu')];
-      case 'Softmax': return [softmaxKernel(tun)];
-      case 'Reshape': return [copyKernel(tun)];
-      case 'Slice': return [copyKernel(tun)];
-      case 'XLoraMixture': {
-        const din = dimOf(node.inputs[2], 1);
-        const rank = node.attrs.segments.reduce((n, s) => n + s.rank, 0);
-        const out: KernelSpec[] = [copyKernel(tun)];
-        for (const m of rowSamples) {
-          if (din !== undefined) out.push(mixtureDownKernel(tun, m, din, node.attrs.topK !== null, node.attrs.softmaxTopK, wt(node.inputs[2])).spec);
-          out.push(mixtureUpKernel(tun, m, rank, wt(node.inputs[3])).spec);
-        }
-        return out;
-      }
-    }
   }
 
   private ropeTable(node: NodeOf<'Rope'>, positions: number): Alloc {
@@ -291,7 +249,7 @@ export class WebGpuBackend implements Backend {
     for (const [name, e] of exe.weights) {
       const info = exe.weightInfo.get(name)!;
       const chunks = e.chunks.map((c) => ({ slot: lowering.slot('ext', 0, name, c.alloc), rowStart: c.rowStart, rows: c.rows }));
-      values.set(name, { slot: chunks[0].slot, shape: info.shape, dtype: info.dtype, chunks: chunks.length > 1 ? chunks : undefined, f16: e.storage === 'f16' });
+      values.set(name, { slot: chunks[0].slot, shape: info.shape, dtype: info.dtype, chunks: chunks.length > 1 ? chunks : undefined, storage: e.storage });
     }
     for (const input of graph.inputs) {
       const feed = feeds[input.name];
@@ -318,13 +276,7 @@ export class WebGpuBackend implements Backend {
       }
     }
     nodes.reverse();
-    for (const node of nodes) {
-      if (node.op === 'Gather') {
-        const ids = feeds[node.inputs[1]];
-        if (ids && isHostTensor(ids)) checkIds(ids.data, values.get(node.inputs[0])!.shape[0]);
-      }
-      lowering.lower(node);
-    }
+    for (const node of nodes) lowering.lower(node);
     for (const name of wanted) {
       const v = values.get(name);
       if (!v) throw new InputError(`graph "${graph.name}" has no output "${name}"`);

@@ -9,9 +9,12 @@ export interface WeightChunk {
   rows: number;
 }
 
+/** How a weight is stored on the device: a dense f32 (or i32) array, or f16 (shader-f16). */
+export type WeightStorage = 'f32' | 'f16';
+
 export interface WeightEntry {
   chunks: WeightChunk[];
-  storage: 'f32' | 'f16';
+  storage: WeightStorage;
   bytes: number;
 }
 
