@@ -9,3 +9,5 @@ export * from './fixtures/generate-checks.js';
 export * from './fixtures/demo-checks.js';
 export * from './xlora-suites.js';
 export * from './safety-suites.js';
+export * from './format-suites.js';
+export * from './fixtures/random-xlora-files.js';

@@ -27,7 +27,13 @@ export function weightRows(w: WeightTensor): WeightRows {
   if (!isPacked(w)) {
     const data = (w as HostTensor).data as Float32Array;
     const direct = { data, offset: 0 };
-    return { rows, cols, read: (first) => ((direct.offset = first * cols), direct) };
+    return {
+      rows, cols,
+      read(first) {
+        direct.offset = first * cols;
+        return direct;
+      },
+    };
   }
   const decode = DECODERS[w.format];
   const perRow = rowBytes(w.format, cols)!;
