@@ -1,5 +1,5 @@
 import { f32, type HostTensor, type WeightTensor } from '@xlora/core';
-import { weightRows } from './weight-rows.js';
+import { weightRows, type WeightRows } from './weight-rows.js';
 
 /** Rows of w read (and, for a packed weight, decoded) at a time. */
 const W_TILE = 4;
@@ -7,7 +7,8 @@ const W_TILE = 4;
 /**
  * x [...,K] · w[N,K]ᵀ (+ bias [N]) -> [...,N]. Rows of x and w are contiguous, so each output is a dot product.
  * w may be in any storage format: it is read four rows at a time (packed rows decoded once into a scratch, see
- * weight-rows.ts) and each tile of four rows serves every row of x before the next is read.
+ * weight-rows.ts) and each tile of four rows serves every row of x before the next is read; a single row of x
+ * (decode) takes the format's fused block dot where it has one (block-dots.ts).
  * Register tile: 2 rows of x × 4 rows of w per pass over K (8 independent accumulators, each loaded value used
  * 2–4 times); leftovers fall back to narrower tiles. Each output sums over K in order, whatever the tiling.
  */
@@ -18,7 +19,24 @@ export function matmul(x: HostTensor, w: WeightTensor, bias?: HostTensor): HostT
   const xs = x.data as Float32Array;
   const o = out.data;
   const source = weightRows(w);
-  for (let j = 0; j < n; j += W_TILE) {
+  if (rows === 1 && source.dot4) {
+    // one row of x (decode): four weight rows' dots straight from their blocks, no decoded copy; the tail tiled
+    const whole = n - (n % W_TILE);
+    for (let j = 0; j < whole; j += W_TILE) source.dot4(j, xs, 0, o, j);
+    tiled(xs, source, o, rows, n, k, whole);
+  } else {
+    tiled(xs, source, o, rows, n, k, 0);
+  }
+  if (bias) {
+    const bs = bias.data as Float32Array;
+    for (let i = 0; i < rows; i++) for (let c = 0; c < n; c++) o[i * n + c] += bs[c];
+  }
+  return out;
+}
+
+/** Weight rows [from, n), four at a time, each tile serving every row of x (pairs, then a single row). */
+function tiled(xs: Float32Array, source: WeightRows, o: Float32Array, rows: number, n: number, k: number, from: number): void {
+  for (let j = from; j < n; j += W_TILE) {
     const count = Math.min(W_TILE, n - j);
     const { data: ws, offset } = source.read(j, count);
     if (count === W_TILE) {
@@ -31,11 +49,6 @@ export function matmul(x: HostTensor, w: WeightTensor, bias?: HostTensor): HostT
       }
     }
   }
-  if (bias) {
-    const bs = bias.data as Float32Array;
-    for (let i = 0; i < rows; i++) for (let c = 0; c < n; c++) o[i * n + c] += bs[c];
-  }
-  return out;
 }
 
 /** outputs [r, r+1] × [j, j+4) from x rows r, r+1 and the four w rows at ws[w0..] */

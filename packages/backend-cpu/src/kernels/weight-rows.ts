@@ -1,4 +1,5 @@
 import { DECODERS, isPacked, rowBytes, type HostTensor, type WeightTensor } from '@xlora/core';
+import { BLOCK_DOTS } from './block-dots.js';
 
 /**
  * Rows of a weight matrix [rows, cols] as f32, read straight from its storage format. An f32 weight is read in
@@ -11,6 +12,8 @@ export interface WeightRows {
   readonly cols: number;
   /** rows [first, first + count) as f32: `data[offset + r·cols + c]` is row first + r, column c */
   read(first: number, count: number): { data: Float32Array; offset: number };
+  /** where the format has one (block-dots.ts): rows [first, first + 4) · x[x0..x0+cols) into out[at..at+4) */
+  dot4?: (first: number, xs: Float32Array, x0: number, out: Float32Array, at: number) => void;
 }
 
 /** One scratch for every packed weight: kernels run one at a time and use the rows before asking for more. */
@@ -38,8 +41,10 @@ export function weightRows(w: WeightTensor): WeightRows {
   const decode = DECODERS[w.format];
   const perRow = rowBytes(w.format, cols)!;
   const bytes = w.bytes;
+  const blockDot = BLOCK_DOTS[w.format];
   return {
     rows, cols,
+    dot4: blockDot && ((first, xs, x0, out, at) => blockDot(bytes, first * perRow, perRow, xs, x0, cols, out, at)),
     read(first, count) {
       const out = scratchFor(count * cols);
       decode(bytes, first * perRow, count * cols, out, 0);
