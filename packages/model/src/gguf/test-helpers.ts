@@ -78,3 +78,34 @@ export function recordingSource(path: string, bytes: Uint8Array): FileSource & {
   };
   return rec;
 }
+
+/**
+ * A small SentencePiece-style vocabulary in transformers' Llama tokenizer.json layout (legacy normalizer
+ * Prepend "▁" + Replace " " -> "▁", BPE with byte fallback, BOS added): <unk> <s> </s>, the 256 byte pieces
+ * <0x00>..<0xFF> (ids 3..258), single characters, and the pieces of 12 merges ("t h" ranks after "h e", so merge order matters in "other").
+ */
+export function spmTokenizerFiles(): { json: Record<string, unknown>; cfg: Record<string, unknown> } {
+  const S = '\u2581';
+  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
+  const pieces = [S, 't', 'h', 'e', 'a', 'n', 'd', 'o', 'r', 'c', `${S}t`, 'he', `${S}the`, 'an', `${S}an`, `${S}and`, 'or', `${S}or`, 'at', `${S}c`, `${S}cat`, 'th'];
+  pieces.forEach((p, i) => (vocab[p] = 259 + i));
+  const merges = [`${S} t`, 'h e', `${S}t he`, 'a n', `${S} an`, `${S}an d`, 'o r', `${S} or`, 'a t', `${S} c`, `${S}c at`, 't h'];
+  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const json = {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>')],
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: S }, { type: 'Replace', pattern: { String: ' ' }, content: S }] },
+    pre_tokenizer: null,
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+    },
+    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: S }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges },
+  };
+  const cfg = { add_bos_token: true, add_eos_token: false, bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', chat_template: '{% for m in messages %}{{ m.content }}{% endfor %}' };
+  return { json, cfg };
+}
