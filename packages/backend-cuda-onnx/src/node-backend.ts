@@ -4,6 +4,7 @@ import type { ExportOptions } from './export/options.js';
 import type { OrtModule, OrtSessionOptions } from './ort-types.js';
 import { probeModel } from './probe.js';
 import { messageOf, OrtBackend } from './session-runner.js';
+import { ORT_WEIGHT_FORMATS } from './weight-formats.js';
 
 export type NodeEp = 'cuda' | 'webgpu' | 'cpu';
 
@@ -105,7 +106,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
         name: 'cuda-onnx',
         device: `onnxruntime-node ${version} ${ep === 'cuda' ? `cuda:${deviceId}` : ep}${fallbackReason ? ` (fallback: ${asked} could not start)` : ''}`,
         supportsF16: false,
-        weightFormats: ['f32'],
+        weightFormats: ORT_WEIGHT_FORMATS,
       },
       sessionOptions: { ...extra, executionProviders: epConfig(ep, deviceId) },
       exportOptions: { ...defaultExportOptions(ep), ...options.export },

@@ -2,7 +2,6 @@ import {
   BackendError, InputError, checkWeights, isHostTensor,
   type Backend, type BackendInfo, type DeviceTensor, type DType, type Executable, type Feed, type Graph,
   type HostTensor, type RunOptions, type WeightMap,
-  resolveWeights,
 } from '@xlora/core';
 import { assembleExternalFile } from './export/external-data.js';
 import { graphToModel, serializeModel } from './export/export-graph.js';
@@ -81,7 +80,9 @@ export class OrtBackend implements Backend {
   async compile(graph: Graph, weights: WeightMap): Promise<Executable> {
     this.check();
     checkWeights(graph, weights);
-    const model = graphToModel(graph, resolveWeights(weights, this.info.weightFormats), this.config.exportOptions);
+    // every storage format goes to the exporter as it is: block formats become MatMulNBits / GatherBlockQuantized,
+    // f16/bf16 tables a Gather + Cast, and what no lowering reads natively is dequantized there, for this export only
+    const model = graphToModel(graph, weights, this.config.exportOptions);
     const { bytes, externalFiles } = serializeModel(model, {
       ...this.config.exportOptions,
       external: { location: (i) => `${graph.name.replace(/[^\w.-]/g, '_')}.weights${i}.bin`, maxChunkBytes: EXTERNAL_DATA_MAX_CHUNK_BYTES },

@@ -1,7 +1,8 @@
-import { InputError, isPacked, type Dim, type Graph, type GraphNode, type HostTensor, type WeightMap } from '@xlora/core';
+import { dequantize, InputError, isPacked, type Dim, type Graph, type GraphNode, type HostTensor, type PackedTensor, type WeightMap, type WeightTensor } from '@xlora/core';
 import type { NodeProto, TensorProto } from 'onnx-buf';
 import { MS_DOMAIN } from '../flags.js';
 import type { ExportOptions } from './options.js';
+import { isBlockQuantizable, toBlockQuantized, type BlockQuantized } from './packed/block-quantized.js';
 import { float, int, nodeProto, tensorAttr, tensorProto, type AttrValue, type ElemType, type TensorData } from './proto.js';
 
 export interface OpOptions {
@@ -27,6 +28,8 @@ export class OnnxBuilder {
   private readonly constants = new Map<string, string>();
   private readonly weightNames = new Map<string, string>();
   private readonly transposed = new Map<string, string>();
+  private readonly repacked = new Map<string, BlockQuantized>();
+  private readonly widened = new Map<string, HostTensor>();
   /** weights that some node uses as they are (not only as a MatMul operand) */
   private readonly plainUse: Set<string>;
   /** symbolic shape of every value in the IR graph */
@@ -98,10 +101,32 @@ export class OnnxBuilder {
     if (!this.graph.weights.some((w) => w.name === name)) return name;
     const known = this.weightNames.get(name);
     if (known) return known;
-    const t = this.weightTensor(name);
+    const t = this.hostWeight(name);
     this.initializers.push(tensorProto(name, t.dtype, t.shape, t.data));
     this.weightNames.set(name, name);
     return name;
+  }
+
+  /** The stored tensor of graph weight `name` when it is packed (any format but f32), else null. */
+  packedWeight(name: string): PackedTensor | null {
+    if (!this.graph.weights.some((w) => w.name === name)) return null;
+    const t = this.storedWeight(name);
+    return isPacked(t) ? t : null;
+  }
+
+  /**
+   * Graph weight `name` in MatMulNBits / GatherBlockQuantized layout when it is stored in a ggml block format those
+   * ops compute from exactly (q4_0, q8_0, q4_k, q6_k), else null. Repacked once per export.
+   */
+  blockQuantized(name: string): BlockQuantized | null {
+    const t = this.packedWeight(name);
+    if (!t || !isBlockQuantizable(t)) return null;
+    let q = this.repacked.get(name);
+    if (!q) {
+      q = toBlockQuantized(t, name);
+      this.repacked.set(name, q);
+    }
+    return q;
   }
 
   /**
@@ -114,7 +139,7 @@ export class OnnxBuilder {
     let out: string;
     const isWeight = this.graph.weights.some((w) => w.name === name);
     if (isWeight && !this.plainUse.has(name)) {
-      const t = this.weightTensor(name);
+      const t = this.hostWeight(name);
       if (t.shape.length !== 2 || t.dtype !== 'f32') throw new InputError(`weight "${name}": a MatMul weight must be 2-D f32, got ${t.dtype} [${t.shape}]`);
       out = this.initializer(`${name}.T`, 'f32', [t.shape[1], t.shape[0]], transposedOf(t));
     } else {
@@ -140,11 +165,25 @@ export class OnnxBuilder {
     return name;
   }
 
-  private weightTensor(name: string): HostTensor {
+  private storedWeight(name: string): WeightTensor {
     const t = this.weights.get(name);
     if (!t) throw new InputError(`graph "${this.graph.name}" needs weight "${name}", which was not provided`);
-    if (isPacked(t)) throw new InputError(`weight "${name}" is ${t.format}, which this export does not take: dequantize it first (resolveWeights)`);
     return t;
+  }
+
+  /**
+   * A weight as a plain host tensor: a packed one used where no lowering reads its format is dequantized here, for
+   * this export only (nothing keeps the f32 copy once the session holds its initializer).
+   */
+  private hostWeight(name: string): HostTensor {
+    const t = this.storedWeight(name);
+    if (!isPacked(t)) return t;
+    let f = this.widened.get(name);
+    if (!f) {
+      f = dequantize(t);
+      this.widened.set(name, f);
+    }
+    return f;
   }
 }
 

@@ -22,7 +22,7 @@ import {
 export { DataType };
 
 /** Element types the exporter emits. */
-export type ElemType = 'f32' | 'f64' | 'i32' | 'i64' | 'bool';
+export type ElemType = 'f32' | 'f64' | 'i32' | 'i64' | 'bool' | 'u8' | 'f16' | 'bf16';
 
 export const ONNX_TYPE: Record<ElemType, DataType> = {
   f32: DataType.FLOAT,
@@ -30,6 +30,9 @@ export const ONNX_TYPE: Record<ElemType, DataType> = {
   i32: DataType.INT32,
   i64: DataType.INT64,
   bool: DataType.BOOL,
+  u8: DataType.UINT8,
+  f16: DataType.FLOAT16,
+  bf16: DataType.BFLOAT16,
 };
 
 export function elemTypeOf(dtype: DType): ElemType {
@@ -75,7 +78,7 @@ export function bytesOf(data: ArrayBufferView): Uint8Array<ArrayBuffer> {
   return new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
 }
 
-export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
+export type TensorData = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Uint16Array;
 
 /** A dense tensor stored as raw little-endian bytes. */
 export function tensorProto(name: string, type: ElemType, dims: readonly number[], data: TensorData): TensorProto {

@@ -3,6 +3,7 @@ import type { ExportOptions } from '../export/options.js';
 import type { OrtModule, OrtSessionOptions } from '../ort-types.js';
 import { probeModel } from '../probe.js';
 import { messageOf, OrtBackend } from '../session-runner.js';
+import { ORT_WEIGHT_FORMATS } from '../weight-formats.js';
 
 export type WebEp = 'wasm' | 'webgpu';
 
@@ -47,7 +48,7 @@ export async function createOrtWebBackend(options: OrtWebBackendOptions = {}): P
   const version = (ort.env as { versions?: { web?: string } } | undefined)?.versions?.web ?? '1.30';
   return new OrtWebBackend({
     ort,
-    info: { name: 'ort-web', device: `onnxruntime-web ${version} ${ep}`, supportsF16: false, weightFormats: ['f32'] },
+    info: { name: 'ort-web', device: `onnxruntime-web ${version} ${ep}`, supportsF16: false, weightFormats: ORT_WEIGHT_FORMATS },
     sessionOptions,
     exportOptions: { ropeAngles: ep === 'webgpu' ? 'f32' : 'f64', ...options.export },
     outputLocation: onDevice ? 'gpu-buffer' : 'cpu',
