@@ -1,11 +1,12 @@
-import { concurrencySuite, generateSuite, inputValidationSuite, xloraForwardSuite, type SuiteTarget } from '@xlora/testkit';
+import { concurrencySuite, generateSuite, inputValidationSuite, weightFormatSuite, xloraForwardSuite, type SuiteTarget } from '@xlora/testkit';
 import { createOnnxBackend } from './index.js';
 import { cudaSkipReason } from './testing/ep-availability.js';
 import { createOrtWebBackend } from './web/index.js';
 
 /**
  * The PEFT fixtures through @xlora/model on the ORT backends (forward vs PEFT, generation, cache vs recompute), the
- * input validation above the backends and concurrent calls. CUDA runs them too where its provider can start.
+ * input validation above the backends, concurrent calls, and each storage format (packed weights vs the same model
+ * dequantized). CUDA runs them too where its provider can start.
  */
 const targets: SuiteTarget[] = [
   { label: 'onnxruntime-node cpu EP', createBackend: () => createOnnxBackend({ ep: 'cpu' }) },
@@ -17,4 +18,5 @@ for (const target of targets) {
   generateSuite(target);
   inputValidationSuite(target);
   concurrencySuite(target);
+  weightFormatSuite(target);
 }
