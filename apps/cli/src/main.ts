@@ -6,6 +6,7 @@ import { forwardCommand } from './commands/forward.js';
 import { generateCommand } from './commands/generate.js';
 import { heatmapCommand } from './commands/heatmap.js';
 import { inspectCommand } from './commands/inspect.js';
+import { LOAD_DTYPES } from '@xlora/model';
 import { BACKENDS } from './lib/backend-choice.js';
 
 const int = (name: string, min: number) => (v: string) => {
@@ -21,6 +22,7 @@ const num = (name: string) => (v: string) => {
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const backendOption = () => new Option('--backend <name>', 'where to run').choices(BACKENDS).default('cpu');
 const epOption = () => new Option('--ep <provider>', 'ONNX Runtime execution provider for --backend cuda-onnx (default cuda)').choices(['cuda', 'webgpu', 'cpu']);
+const dtypeOption = () => new Option('--dtype <format>', 'store the base weights as this format (every 2-D matrix; norms stay f32), quantized on load; q4_k_m: llama.cpp\'s Q4_K_M mix (default: as stored)').choices(LOAD_DTYPES);
 const fallbackOption = () => new Option('--allow-fallback', 'with --backend cuda-onnx: use another execution provider when the asked one cannot start');
 
 const program = new Command('xlora')
@@ -31,7 +33,8 @@ const modelOptions = (cmd: Command) => cmd
   .requiredOption('--model <dir>', 'base model folder (config.json, model.safetensors[, tokenizer.json])')
   .requiredOption('--xlora <dir>', 'X-LoRA checkpoint folder (adapter_config.json + adapter_model.safetensors)')
   .option('--adapter-root <dir>', 'folder the checkpoint\'s relative expert paths resolve against (default: the working directory, then the checkpoint\'s folders)')
-  .option('--adapter <key=path>', 'override one expert\'s path, e.g. 0=experts/prose (repeatable)', collect);
+  .option('--adapter <key=path>', 'override one expert\'s path, e.g. 0=experts/prose (repeatable)', collect)
+  .addOption(dtypeOption());
 
 modelOptions(program.command('forward').description('one forward pass: logits and scalings (PEFT get_latest_scalings) to a safetensors file'))
   .requiredOption('--inputs <file>', 'safetensors with input_ids (I32 [B,S]) and optionally attention_mask, position_ids')
@@ -85,6 +88,7 @@ program.command('demo').description('the bundled prose/code/math model continues
   .option('--prompt <text>', 'prompt', DEMO_PROMPT)
   .option('--max-new-tokens <n>', 'bytes to generate', int('--max-new-tokens', 0), 40)
   .addOption(backendOption())
+  .addOption(dtypeOption())
   .action((opts) => demoCommand(opts));
 
 program.parseAsync(process.argv).catch((err: unknown) => {

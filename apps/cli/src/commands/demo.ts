@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pc from 'picocolors';
 import { i32, InputError } from '@xlora/core';
+import type { LoadDtype } from '@xlora/model';
 import { startBackend } from '../lib/backend-choice.js';
 import { colorFor, expertNames, leader, legend, meanOverLayers, printable } from '../lib/expert-view.js';
 import { loadFromArgs } from '../lib/load.js';
@@ -21,6 +22,8 @@ export interface DemoArgs {
   prompt: string;
   maxNewTokens: number;
   backend: string;
+  /** --dtype: storage format of the base weights */
+  dtype?: LoadDtype;
 }
 
 /**
@@ -33,7 +36,7 @@ export async function demoCommand(args: DemoArgs): Promise<void> {
   }
   const backend = await startBackend(args.backend);
   try {
-    const model = await loadFromArgs({ model: `${DEMO_DIR}base`, xlora: `${DEMO_DIR}xlora`, adapterRoot: DEMO_DIR }, backend);
+    const model = await loadFromArgs({ model: `${DEMO_DIR}base`, xlora: `${DEMO_DIR}xlora`, adapterRoot: DEMO_DIR, dtype: args.dtype }, backend);
     const tok = model.parts.tokenizer!;
     const names = expertNames(model.parts.xloraConfig.adapters);
     const promptIds = tok.encode(args.prompt);

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import type { Backend } from '@xlora/core';
-import { loadXLoraModel, nodeFileSource, type XLoraModel } from '@xlora/model';
+import { loadXLoraModel, nodeFileSource, type LoadDtype, type XLoraModel } from '@xlora/model';
 import { fromUser, userCwd } from './paths.js';
 
 export interface ModelArgs {
@@ -8,6 +8,8 @@ export interface ModelArgs {
   xlora: string;
   adapterRoot?: string;
   adapter?: string[];
+  /** --dtype: storage format of the base weights (default: as stored) */
+  dtype?: LoadDtype;
 }
 
 function parseOverrides(pairs: string[] = []): Record<string, string> {
@@ -40,6 +42,8 @@ export async function loadFromArgs(args: ModelArgs, backend: Backend): Promise<X
         optionNames: { adapterRoot: '--adapter-root DIR', adapterOverrides: '--adapter KEY=PATH' },
       },
       backend,
+      dtype: args.dtype,
+      onNotice: (message) => process.stderr.write(`note: ${message}\n`),
       onProgress: (loaded, total, file) => {
         if (!bar) return;
         const mb = (n: number) => Math.round(n / 1e5) / 10;

@@ -121,10 +121,11 @@ async function readPlanned(set: WeightSet, plan: readonly PlannedRead[], opts: L
   for (const p of plan) {
     const file = set.fileOf(p.name);
     opts.onProgress?.(loaded, total, file.file);
-    weights.set(p.name, await readWeightAs(file, p.name, p.format, (bytes) => {
+    const onBytes = (bytes: number) => {
       loaded += bytes;
       opts.onProgress?.(loaded, total, file.file, p.name);
-    }));
+    };
+    weights.set(p.name, await readWeightAs(file, p.name, p.format, { onBytes }));
     if (p.wanted) {
       const key = `${p.wanted} -> ${p.format}`;
       fallbacks.set(key, [...(fallbacks.get(key) ?? []), p.name]);

@@ -15,7 +15,11 @@ const KEPT: Partial<Record<SafetensorsDType, WeightFormat>> = { F32: 'f32', F16:
  * the file (decoded to f32, then quantized), so the memory it takes is its result plus one chunk.
  * `onBytes` hears the bytes of each range read.
  */
-export async function readWeightAs(file: SafetensorsRangeFile, name: string, format: WeightFormat | undefined, onBytes?: (bytes: number) => void): Promise<WeightTensor> {
+export async function readWeightAs(
+  file: SafetensorsRangeFile, name: string, format: WeightFormat | undefined,
+  opts: { onBytes?: (bytes: number) => void; chunkBytes?: number } = {},
+): Promise<WeightTensor> {
+  const { onBytes, chunkBytes = CONVERT_CHUNK_BYTES } = opts;
   const info = file.info(name);
   if (format === undefined || KEPT[info.dtype] === format) {
     const t = await file.readWeight(name);
@@ -36,7 +40,7 @@ export async function readWeightAs(file: SafetensorsRangeFile, name: string, for
   const rows = cols === 0 ? 0 : numel(shape) / cols;
   const inRow = cols * SAFETENSORS_ITEM_SIZE[info.dtype];
   const out = new Uint8Array(rows * outRow);
-  const rowsPerChunk = Math.max(1, Math.floor(CONVERT_CHUNK_BYTES / Math.max(1, inRow)));
+  const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / Math.max(1, inRow)));
   for (let r = 0; r < rows; r += rowsPerChunk) {
     const n = Math.min(rowsPerChunk, rows - r);
     const bytes = await file.read(name, r * inRow, (r + n) * inRow);
