@@ -2,6 +2,8 @@ import { canQuantizeTo, formatShape, InputError, sameShape, type PackedFormat, t
 import { parseBaseModelConfig, parseGenerationConfig, type GenerationConfig, type LlamaConfig } from '@xlora/config';
 import type { FileSource } from './file-source.js';
 import { expectedBaseWeights } from './expected-base-weights.js';
+import { loadGgufBaseModel } from '../gguf/load-gguf-base-model.js';
+import { convertLoadedWeights } from './convert-loaded-weights.js';
 import { findGgufBase } from './gguf-dispatch.js';
 import { badDtypeError, chooseWeightFormat, formatsOfDtype, isLoadDtype, type LoadDtype } from './load-dtype.js';
 import { joinPath } from './posix-path.js';
@@ -131,18 +133,24 @@ async function readPlanned(set: WeightSet, plan: readonly PlannedRead[], opts: L
       fallbacks.set(key, [...(fallbacks.get(key) ?? []), p.name]);
     }
   }
+  reportFallbacks(set.file, fallbacks, opts);
+  return weights;
+}
+
+/** A GGUF base (packages/model/src/gguf), then brought to `dtype` when one is asked for. */
+async function loadGgufBase(src: FileSource, path: string, opts: LoadBaseModelOptions): Promise<LoadedBaseModel> {
+  const base = await loadGgufBaseModel(src, path, { onProgress: opts.onProgress });
+  if (opts.dtype !== undefined) reportFallbacks(src.describe(path), convertLoadedWeights(base.weights, opts.dtype, base.config), opts);
+  return base;
+}
+
+function reportFallbacks(file: string, fallbacks: ReadonlyMap<string, string[]>, opts: LoadBaseModelOptions): void {
   const notice = opts.onNotice ?? ((m: string) => console.warn(m));
   for (const [key, names] of fallbacks) {
     const [wanted, got] = key.split(' -> ');
     const eg = names.slice(0, 3).map((n) => JSON.stringify(n)).join(', ');
-    notice(`${set.file}: ${names.length} tensor(s) stored as ${got} instead of ${wanted}, whose blocks do not fit their rows (${eg}${names.length > 3 ? ', ...' : ''})`);
+    notice(`${file}: ${names.length} tensor(s) stored as ${got} instead of ${wanted}, whose blocks do not fit their rows (${eg}${names.length > 3 ? ', ...' : ''})`);
   }
-  return weights;
-}
-
-/** The GGUF loader (packages/model/src/gguf) plugs in here. */
-async function loadGgufBase(_src: FileSource, path: string, _opts: LoadBaseModelOptions): Promise<LoadedBaseModel> {
-  throw new InputError(`${path}: GGUF base models are not supported yet`);
 }
 
 /** For a missing tensor of a whole missing block: how many blocks the file has, against num_hidden_layers. */

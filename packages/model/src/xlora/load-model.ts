@@ -1,5 +1,7 @@
 import type { Backend } from '@xlora/core';
 import { loadBaseModel, loadTokenizer, loadXLoraCheckpoint, type FileSource, type LoadDtype, type LoadProgress, type LoadXLoraCheckpointOptions } from '../loading/index.js';
+import { loadGgufTokenizer } from '../gguf/gguf-text-tokenizer.js';
+import { findGgufBase } from '../loading/gguf-dispatch.js';
 import { XLoraModel, type ExpertDtype } from './xlora-model.js';
 
 export interface LoadXLoraModelOptions {
@@ -34,7 +36,9 @@ export async function loadXLoraModel(options: LoadXLoraModelOptions): Promise<XL
   const { source, baseDir, xloraDir, backend } = options;
   const base = await loadBaseModel(source, baseDir, { onProgress: options.onProgress, dtype: options.dtype, onNotice: options.onNotice });
   const ckpt = await loadXLoraCheckpoint(source, xloraDir, { ...options.checkpointOptions, adapterRoot: options.adapterRoot, adapterOverrides: options.adapterOverrides });
-  const tokenizer = await loadTokenizer(source, baseDir);
+  const gguf = await findGgufBase(source, baseDir);
+  // a GGUF base: tokenizer.json beside the file, else the file's tokenizer.ggml metadata
+  const tokenizer = gguf === null ? await loadTokenizer(source, baseDir) : await loadGgufTokenizer(source, gguf);
   const gen = base.generationConfig;
   const eos = gen?.eosTokenId ?? base.config.eosTokenId;
   return new XLoraModel({
