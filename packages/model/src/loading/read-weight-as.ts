@@ -1,10 +1,13 @@
-import { canQuantizeTo, formatShape, InputError, numel, packed, quantize, rowBytes, type PackedFormat, type WeightFormat, type WeightTensor } from '@xlora/core';
+import { canQuantizeTo, DECODERS, f32, formatShape, InputError, numel, packed, quantize, rowBytes, type HostTensor, type PackedFormat, type WeightFormat, type WeightTensor } from '@xlora/core';
 import { SAFETENSORS_ITEM_SIZE, type SafetensorsDType } from './safetensors-dtypes.js';
 import type { SafetensorsRangeFile } from './safetensors-range-file.js';
 import { floatValues } from './safetensors-values.js';
 
 /** Raw bytes read per range while converting a tensor: bounds the transient memory of a conversion. */
-export const CONVERT_CHUNK_BYTES = 16 << 20;
+export const CONVERT_CHUNK_BYTES = 4 << 20;
+
+/** Decoders of the dtypes stored as a core format, into a reused f32 scratch (others go through floatValues). */
+const DECODE: Partial<Record<SafetensorsDType, (typeof DECODERS)['f32']>> = { F32: DECODERS.f32, F16: DECODERS.f16, BF16: DECODERS.bf16 };
 
 /** The storage format a safetensors dtype is kept in as is (F64 has none: it is narrowed to f32). */
 const KEPT: Partial<Record<SafetensorsDType, WeightFormat>> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
@@ -41,10 +44,18 @@ export async function readWeightAs(
   const inRow = cols * SAFETENSORS_ITEM_SIZE[info.dtype];
   const out = new Uint8Array(rows * outRow);
   const rowsPerChunk = Math.max(1, Math.floor(chunkBytes / Math.max(1, inRow)));
+  const decode = DECODE[info.dtype];
+  const scratch = decode ? new Float32Array(Math.min(rows, rowsPerChunk) * cols) : null; // [rowsPerChunk, cols], reused
   for (let r = 0; r < rows; r += rowsPerChunk) {
     const n = Math.min(rowsPerChunk, rows - r);
     const bytes = await file.read(name, r * inRow, (r + n) * inRow);
-    const values = floatValues({ dtype: info.dtype, shape: [n, cols], byteLength: bytes.length }, bytes, file.file, name);
+    let values: HostTensor<'f32'>;
+    if (decode && scratch) {
+      decode(bytes, 0, n * cols, scratch, 0);
+      values = f32([n, cols], scratch.subarray(0, n * cols));
+    } else {
+      values = floatValues({ dtype: info.dtype, shape: [n, cols], byteLength: bytes.length }, bytes, file.file, name);
+    }
     out.set(quantize(values, format as PackedFormat, what).bytes, r * outRow);
     onBytes?.(bytes.length);
   }
