@@ -11,15 +11,19 @@ type Json = Record<string, unknown>;
  * (minus the rank of the merge that makes each piece, so llama.cpp's highest-score-first merging follows the merge
  * order), a byte-level BPE becomes model "gpt2" with its merges and the tokenizer.ggml.pre of its pre-tokenizer.
  */
-export function tokenizerMetadata(json: unknown, cfg: Json, file: string): [string, GgufKv][] {
+export function tokenizerMetadata(json: unknown, cfg: Json, file: string, vocabSize?: number): [string, GgufKv][] {
   if (!isObject(json) || !isObject(json.model)) throw new InputError(`${file}: expected a tokenizer.json object with a "model"`);
   const model = json.model;
   if (model.type !== 'BPE') throw new InputError(`${file}: model type ${JSON.stringify(model.type)} cannot be written to GGUF (supported: BPE, SentencePiece-style or byte-level)`);
   const tokens = denseTokens(json, file);
+  const real = tokens.length;
+  if (vocabSize !== undefined && real > vocabSize) throw new InputError(`${file}: ${real} tokens, more than the model's vocab_size ${vocabSize}`);
+  // an embedding padded past the vocabulary: llama.cpp's converter lists the extra rows as unused [PAD<id>] tokens
+  for (let id = real; id < (vocabSize ?? real); id++) tokens.push(`[PAD${id}]`);
   const added = new Map<number, Json>((Array.isArray(json.added_tokens) ? json.added_tokens : []).filter(isObject).map((t) => [t.id as number, t]));
   const merges = mergeStrings(model.merges, file);
   const spm = model.byte_fallback === true;
-  const idOf = new Map(tokens.map((t, i) => [t, i]));
+  const idOf = new Map(tokens.slice(0, real).map((t, i) => [t, i]));
   const tokenId = (key: string): number | undefined => {
     const v = cfg[key];
     const content = typeof v === 'string' ? v : isObject(v) && typeof v.content === 'string' ? v.content : undefined;
@@ -27,6 +31,7 @@ export function tokenizerMetadata(json: unknown, cfg: Json, file: string): [stri
   };
   const unk = typeof model.unk_token === 'string' ? idOf.get(model.unk_token) : undefined;
   const types = tokens.map((t, id) => {
+    if (id >= real) return TOKEN_TYPE.unused;
     const a = added.get(id);
     if (id === unk) return TOKEN_TYPE.unknown;
     if (a) return a.special === true ? TOKEN_TYPE.control : TOKEN_TYPE.userDefined;

@@ -15,3 +15,4 @@ export { loadGgufBaseModel } from './load-gguf-base-model.js';
 export { ggufTokenizerFiles, type TokenizerFiles } from './gguf-tokenizer-json.js';
 export { ggufTextTokenizer, loadGgufTokenizer } from './gguf-text-tokenizer.js';
 export { tokenizerMetadata } from './hf-tokenizer-metadata.js';
+export { writeGgufBaseModel, type WriteGgufBaseModelOptions, type WrittenGguf } from './hf-to-gguf.js';
