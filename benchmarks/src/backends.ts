@@ -1,9 +1,17 @@
 import { resolveBackend, type Backend } from '@xlora/core';
 
+/** Per-run knobs a backend may take. */
+export interface BenchBackendOptions {
+  /** ORT intra-op threads (the JS backends run on one thread) */
+  threads?: number;
+}
+
 /** A backend the harness can try; `start` fails with the reason when it cannot run here. */
 export interface BenchBackend {
   label: string;
-  start(): Promise<Backend>;
+  start(options?: BenchBackendOptions): Promise<Backend>;
+  /** true when a child can set its thread count */
+  threaded?: boolean;
 }
 
 async function registered(entry: string, name: string, options?: Record<string, unknown>): Promise<Backend> {
@@ -11,9 +19,11 @@ async function registered(entry: string, name: string, options?: Record<string, 
   return resolveBackend([name], options);
 }
 
+const ortSession = (o?: BenchBackendOptions) => (o?.threads ? { sessionOptions: { intraOpNumThreads: o.threads } } : {});
+
 export const BENCH_BACKENDS: Record<string, BenchBackend> = {
   cpu: { label: 'cpu', start: () => registered('@xlora/backend-cpu/register', 'cpu') },
   webgpu: { label: 'webgpu', start: () => registered('@xlora/backend-webgpu/register', 'webgpu') },
-  'onnx-cpu': { label: 'cuda-onnx (ep cpu)', start: () => registered('@xlora/backend-cuda-onnx/register', 'cuda-onnx', { ep: 'cpu' }) },
-  'onnx-cuda': { label: 'cuda-onnx (ep cuda)', start: () => registered('@xlora/backend-cuda-onnx/register', 'cuda-onnx', { ep: 'cuda' }) },
+  'onnx-cpu': { label: 'cuda-onnx (ep cpu)', threaded: true, start: (o) => registered('@xlora/backend-cuda-onnx/register', 'cuda-onnx', { ep: 'cpu', ...ortSession(o) }) },
+  'onnx-cuda': { label: 'cuda-onnx (ep cuda)', threaded: true, start: (o) => registered('@xlora/backend-cuda-onnx/register', 'cuda-onnx', { ep: 'cuda', ...ortSession(o) }) },
 };
