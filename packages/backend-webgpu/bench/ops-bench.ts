@@ -1,8 +1,9 @@
 // Matmul throughput, webgpu vs cpu, at decode and prefill shapes. Not a test: `npx tsx bench/ops-bench.ts`
 // Options: --iters N (default: as many as fit in ~2 s per case), --f16 (f16 weights where the adapter has shader-f16),
-// --profile auto|gpu|cpu (kernel tuning profile, flags.ts)
+// --profile auto|gpu|cpu (kernel tuning profile, flags.ts), --formats f32,q8_0,... (MatMul weight storage formats to
+// time, each quantized from the same f32 weight; default f32; cpu runs on the same packed weight)
 import { CpuBackend } from '@xlora/backend-cpu';
-import { GraphBuilder, type Backend, type HostTensor } from '@xlora/core';
+import { GraphBuilder, isWeightFormat, quantize, type Backend, type HostTensor, type WeightFormat, type WeightTensor } from '@xlora/core';
 import { randomF32, rng } from '../../testkit/src/random.js';
 import { createWebGpuBackend, type WebGpuBackend } from '../src/index.js';
 
@@ -10,8 +11,10 @@ const args = process.argv.slice(2);
 const fixedIters = args.includes('--iters') ? Number(args[args.indexOf('--iters') + 1]) : 0;
 const preferF16 = args.includes('--f16');
 const profile = (args.includes('--profile') ? args[args.indexOf('--profile') + 1] : 'auto') as 'auto' | 'gpu' | 'cpu';
+const formats = (args.includes('--formats') ? args[args.indexOf('--formats') + 1] : 'f32').split(',');
+for (const f of formats) if (!isWeightFormat(f)) throw new Error(`--formats: unknown weight format "${f}"`);
 
-interface Case { label: string; rows: number; k: number; n: number; kind: 'matmul' | 'mixture' }
+interface Case { label: string; rows: number; k: number; n: number; kind: 'matmul' | 'mixture'; format?: WeightFormat }
 const cases: Case[] = [
   { label: 'decode  1x512x512', rows: 1, k: 512, n: 512, kind: 'matmul' },
   { label: 'decode  1x512x1408', rows: 1, k: 512, n: 1408, kind: 'matmul' },
@@ -20,14 +23,15 @@ const cases: Case[] = [
   { label: 'mixture 1x512x512, 4 experts r16', rows: 1, k: 512, n: 512, kind: 'mixture' },
 ];
 
-function build(c: Case): { graph: ReturnType<GraphBuilder['build']>; weights: Map<string, HostTensor>; feeds: Record<string, HostTensor>; flops: number } {
+function build(c: Case): { graph: ReturnType<GraphBuilder['build']>; weights: Map<string, WeightTensor>; feeds: Record<string, HostTensor>; flops: number } {
   const rand = rng(c.k + c.n + c.rows);
   const g = new GraphBuilder(c.label);
-  const weights = new Map<string, HostTensor>();
+  const weights = new Map<string, WeightTensor>();
   const feeds: Record<string, HostTensor> = { x: randomF32(rand, [1, c.rows, c.k]) };
   const x = g.input('x', 'f32', [1, c.rows, c.k]);
   if (c.kind === 'matmul') {
-    weights.set('w', randomF32(rand, [c.n, c.k], 0.05));
+    const w = randomF32(rand, [c.n, c.k], 0.05);
+    weights.set('w', !c.format || c.format === 'f32' ? w : quantize(w, c.format, 'w'));
     g.output('y', g.matmul(x, g.weight('w', [c.n, c.k]), undefined, 'y'));
     return { graph: g.build(), weights, feeds, flops: 2 * c.rows * c.k * c.n };
   }
@@ -74,7 +78,8 @@ const cpu = new CpuBackend();
 console.log(`webgpu: ${gpu.info.device}; cpu: ${cpu.info.device}`);
 console.log('| case | webgpu ms | webgpu GFLOP/s | dispatches | cpu ms | cpu GFLOP/s | webgpu/cpu |');
 console.log('|---|---|---|---|---|---|---|');
-for (const c of cases) {
+const runs = cases.flatMap((c) => (c.kind === 'matmul' ? formats.map((f) => ({ ...c, label: `${c.label} ${f}`, format: f as WeightFormat })) : [c]));
+for (const c of runs) {
   const { flops } = build(c);
   const g = await time(gpu, c, () => gpu.device.queue.onSubmittedWorkDone());
   const dispatches = gpu.stats.lastRunDispatches;

@@ -1,4 +1,4 @@
-import { concurrencySuite, generateSuite, inputValidationSuite, opSuite, xloraForwardSuite } from '@xlora/testkit';
+import { concurrencySuite, generateSuite, inputValidationSuite, opSuite, weightFormatSuite, xloraForwardSuite } from '@xlora/testkit';
 import { describe, expect, it } from 'vitest';
 import { f32, GraphBuilder, i32 } from '@xlora/core';
 import { flags } from './flags.js';
@@ -40,3 +40,5 @@ xloraForwardSuite(target);
 generateSuite(target);
 inputValidationSuite(target);
 concurrencySuite(target);
+// f16/bf16/q8_0/q4_0/q4_k read in place by the weight loaders, q6_k dequantized at compile
+weightFormatSuite(target);

@@ -10,6 +10,8 @@ export interface WeightUse {
   split: boolean;
   /** the `preferF16` option may store an f32 weight here as f16 (shader-f16) */
   narrowToF16: boolean;
+  /** the op reads a packed weight here through its format's loader (kernels/weight-load), without dequantizing */
+  packed: boolean;
 }
 
 /** What an op's kernel list may look at while the graph compiles. */

@@ -1,7 +1,7 @@
 import {
   BackendError, InputError, formatShape, isHostTensor, numel, sameShape,
   type Backend, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph, type GraphNode,
-  type HostTensor, type NodeOf, type RunOptions, type WeightMap, resolveWeights,
+  type HostTensor, type NodeOf, type RunOptions, type WeightMap, isPacked, resolveWeights,
 } from '@xlora/core';
 import { BufferPool, MAP_READ, USAGE_COPY_DST, USAGE_MAP_READ, type Alloc } from './buffers.js';
 import { isCpuAdapter, tunablesFor, type Tunables, type TuningProfile } from './flags.js';
@@ -13,7 +13,8 @@ import { opEntry } from './op-table.js';
 import { PipelineCache, type KernelSpec } from './pipelines.js';
 import { Plan, type Val } from './plan.js';
 import { WebGpuTensor } from './tensor.js';
-import { WeightStore, writeTyped, type WeightEntry } from './weights.js';
+import { WeightStore, writeTyped, type WeightEntry, type WeightStorage } from './weights.js';
+import { NATIVE_WEIGHT_FORMATS } from './kernels/weight-load/index.js';
 
 export interface WebGpuBackendOptions extends AcquireOptions {
   /** kernel tuning: 'auto' (default) picks the barrier-free 'cpu' profile on SwiftShader / lavapipe, else 'gpu' */
@@ -104,7 +105,7 @@ export class WebGpuBackend implements Backend {
     const cpuLike = isCpuAdapter(acq.info) || /swiftshader|llvmpipe|lavapipe/i.test(acq.description);
     this.tunables = tunablesFor(options.profile ?? 'auto', cpuLike);
     const profile = this.tunables.matmulDirect ? 'cpu' : 'gpu';
-    this.info = { name: 'webgpu', device: `${acq.description} (${profile} kernels${this.f16 ? ', f16 weights' : ''})`, supportsF16: this.f16, weightFormats: ['f32'] };
+    this.info = { name: 'webgpu', device: `${acq.description} (${profile} kernels${this.f16 ? ', f16 weights' : ''})`, supportsF16: this.f16, weightFormats: NATIVE_WEIGHT_FORMATS };
     this.pool = new BufferPool(device, this.limits.maxStorageBufferBindingSize, l.maxBufferSize, this.tunables.poolMaxBytes);
     this.pipelines = new PipelineCache(device);
     this.weightStore = new WeightStore(this.pool, device.queue, this.limits.maxStorageBufferBindingSize, acq.description);
@@ -138,7 +139,8 @@ export class WebGpuBackend implements Backend {
 
   async compile(graph: Graph, packedWeights: WeightMap): Promise<Executable> {
     this.check();
-    const weights = resolveWeights(packedWeights, this.info.weightFormats) as ReadonlyMap<string, HostTensor>;
+    // formats no loader reads (q6_k) become f32 here, once per tensor
+    const weights = resolveWeights(packedWeights, this.info.weightFormats);
     // how each use of a weight may hold it (the op table's `weights`); no entry: a dense f32 array
     const uses = new Map<string, (WeightUse | undefined)[]>();
     for (const node of graph.nodes) {
@@ -159,10 +161,18 @@ export class WebGpuBackend implements Backend {
         throw new InputError(`weight "${w.name}": expected shape ${formatShape(w.shape)}, got ${formatShape(t.shape)}`);
       }
       const u = uses.get(w.name) ?? [];
-      const f16 = this.f16 && t.dtype === 'f32' && u.length > 0 && u.every((x) => x?.narrowToF16);
-      const split = u.length > 0 && u.every((x) => x?.split);
-      entries.set(w.name, this.weightStore.get(t, w.name, f16 ? 'f16' : 'f32', split));
-      dtypes.set(w.name, { dtype: t.dtype, shape: [...t.shape] });
+      const all = (rule: keyof WeightUse) => u.length > 0 && u.every((x) => x?.[rule]);
+      let stored = t;
+      let storage: WeightStorage = 'f32';
+      if (isPacked(t)) {
+        // a use that reads only dense f32 (a norm weight given as f16, say) gets the dequantized copy
+        if (all('packed')) storage = t.format === 'f16' ? (this.f16 ? 'f16-native' : 'f16') : (t.format as WeightStorage);
+        else stored = resolveWeights(new Map([[w.name, t]]), ['f32']).get(w.name)!;
+      } else if (this.f16 && t.dtype === 'f32' && all('narrowToF16')) {
+        storage = 'f16-native';
+      }
+      entries.set(w.name, this.weightStore.get(stored, w.name, storage, all('split')));
+      dtypes.set(w.name, { dtype: isPacked(stored) ? 'f32' : stored.dtype, shape: [...t.shape] });
     }
     const consts = new Map<GraphNode, Alloc>();
     const specs: KernelSpec[] = [];

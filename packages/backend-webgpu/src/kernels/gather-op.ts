@@ -12,8 +12,8 @@ function checkIds(ids: Int32Array | Float32Array, vocab: number): void {
 
 /** Embedding lookup; a table over one binding is split by rows (one dispatch per chunk). */
 export const gatherOp: WebGpuOp<'Gather'> = {
-  weights: { 0: { split: true, narrowToF16: false } },
-  kernels: (_node, { tun }) => [gatherKernel(tun)],
+  weights: { 0: { split: true, narrowToF16: false, packed: true } },
+  kernels: (node, { tun, storageOf }) => [gatherKernel(tun, storageOf(node.inputs[0]))],
   lower(node, ctx, [shape]) {
     const table = ctx.val(node.inputs[0]);
     const ids = ctx.dense(node.inputs[1]);
@@ -26,7 +26,7 @@ export const gatherOp: WebGpuOp<'Gather'> = {
     if (table.cap !== undefined) throw new BackendError(`Gather "${node.name}": the table cannot be a KV cache`);
     const chunks = table.chunks ?? [{ slot: table.slot, rowStart: 0, rows: vocab }];
     chunks.forEach((c, i) => {
-      ctx.step(gatherKernel(ctx.tun), [c.slot, ids.slot, y.slot], GATHER_FIELDS, [n, h, c.rowStart, c.rows, vocab, i === 0 ? 1 : 0], ctx.flat(n));
+      ctx.step(gatherKernel(ctx.tun, table.storage ?? 'f32'), [c.slot, ids.slot, y.slot], GATHER_FIELDS, [n, h, c.rowStart, c.rows, vocab, i === 0 ? 1 : 0], ctx.flat(n));
     });
   },
 };

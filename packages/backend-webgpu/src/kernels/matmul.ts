@@ -1,5 +1,6 @@
 import { BUILTINS, FLAT_WG, grid, memoSpec, paramsStruct, storage, type Field } from './common.js';
 import type { Tunables } from '../flags.js';
+import { WEIGHT_LOADERS, type WeightStorage } from './weight-load/index.js';
 
 /**
  * y[m, nOff + n] = epilogue(Σ_k x[m, k] · w[n, k])  (x [M,K], w [N,K] row-major: PyTorch's Linear layout)
@@ -14,6 +15,8 @@ import type { Tunables } from '../flags.js';
  * Epilogues: none, bias (+ bias[nOff + n]), residual (+ res[m, nOff + n]: the X-LoRA up-projection adding `base`),
  * xlora (× the token's effective expert scaling, top-k / softmax-over-top-k folded in: the rank-space GEMM).
  * A weight larger than one storage binding is split by rows of w: one dispatch per chunk, with nOff / outStride.
+ * The weight is read through its storage format's loader (weight-load/): load_w4(n, k) / load_w(n, k), so the
+ * tiling strategies here do not know how a format packs its values.
  */
 export type MatmulPath = 'gemv' | 'tiled-small' | 'tiled-large' | 'direct';
 export type Epilogue = 'none' | 'bias' | 'residual' | 'xlora';
@@ -26,8 +29,8 @@ export interface MatmulVariant {
   /** xlora epilogue: top-k masking / softmax over the kept experts */
   topK?: boolean;
   softmaxTopK?: boolean;
-  /** weight storage type (f16 needs the shader-f16 feature) */
-  wType?: 'f32' | 'f16';
+  /** how the weight is stored (its loader); default f32 */
+  w?: WeightStorage;
   /** direct path: rows per thread (M itself when M <= gemvMaxRows) */
   tm?: number;
 }
@@ -119,17 +122,17 @@ function key(tun: Tunables, v: MatmulVariant): string {
   const t = v.path === 'direct' ? JSON.stringify(directShape(tun, v))
     : v.path === 'gemv' ? `${tun.gemvColumns}x${tun.gemvThreadsPerColumn}x${tun.gemvMaxRows}`
       : JSON.stringify(v.path === 'tiled-small' ? tun.tiledSmall : tun.tiledLarge);
-  return `matmul|${v.path}|${t}|${v.vec ? 'v4' : 's'}|${v.epilogue}|${v.topK ? 'k' : ''}${v.softmaxTopK ? 's' : ''}|${v.wType ?? 'f32'}`;
+  return `matmul|${v.path}|${t}|${v.vec ? 'v4' : 's'}|${v.epilogue}|${v.topK ? 'k' : ''}${v.softmaxTopK ? 's' : ''}|${v.w ?? 'f32'}`;
 }
 
 export function matmulKernel(tun: Tunables, v: MatmulVariant) {
   return memoSpec(key(tun, v), () => {
     const epi = epilogueCode(v);
-    const wt = v.wType ?? 'f32';
+    const load = WEIGHT_LOADERS[v.w ?? 'f32'];
     const xType = v.vec ? 'vec4f' : 'f32';
-    const wType = v.vec ? `vec4<${wt}>` : wt;
     const outBinding = 3 + epi.extra.length;
-    const head = `${wt === 'f16' ? 'enable f16;\n' : ''}${paramsStruct(MATMUL_FIELDS)}${storage(1, 'x', 'read', xType)}${storage(2, 'w', 'read', wType)}${epi.bindings}${storage(outBinding, 'y', 'write', 'f32')}
+    const head = `${load.enable}${paramsStruct(MATMUL_FIELDS)}${storage(1, 'x', 'read', xType)}${load.binding(2, v.vec)}${epi.bindings}${storage(outBinding, 'y', 'write', 'f32')}
+${load.functions('p.K', v.vec)}
 ${epi.fn}
 `;
     const body = v.path === 'direct' ? directBody(v, directShape(tun, v)) : v.path === 'gemv' ? gemvBody(tun, v)
@@ -144,14 +147,12 @@ function gemvBody(tun: Tunables, v: MatmulVariant): string {
   const wg = cols * tpc;
   const load = v.vec
     ? `  let K4 = p.K / 4u;
-    let wr = n * K4;
     for (var k = t; k < K4; k += TPC) {
-      let wv = vec4f(w[wr + k]);
+      let wv = load_w4(n, 4u * k);
       for (var r = 0u; r < MAXR; r++) { if (r < p.M) { acc[r] += dot(wv, x[r * K4 + k]); } }
     }`
-    : `  let wr = n * p.K;
-    for (var k = t; k < p.K; k += TPC) {
-      let wv = f32(w[wr + k]);
+    : `  for (var k = t; k < p.K; k += TPC) {
+      let wv = load_w(n, k);
       for (var r = 0u; r < MAXR; r++) { if (r < p.M) { acc[r] += wv * x[r * p.K + k]; } }
     }`;
   return `const COLS = ${cols}u;
@@ -196,7 +197,7 @@ function directBody(v: MatmulVariant, d: { wg: number; tm: number; tn: number })
   const rows = Array.from({ length: tm }, (_, i) => i);
   const cols = Array.from({ length: tn }, (_, j) => j);
   const kStep = v.vec ? 'K4' : 'p.K';
-  const cvt = v.vec ? 'vec4f' : 'f32';
+  const load = (j: number) => (v.vec ? `load_w4(wn${j}, 4u * k)` : `load_w(wn${j}, k)`);
   const mul = (a: string, b: string) => (v.vec ? `dot(${a}, ${b})` : `${a} * ${b}`);
   return `@compute @workgroup_size(${wg})
 fn main(${BUILTINS}) {
@@ -208,11 +209,11 @@ fn main(${BUILTINS}) {
   if (m0 >= p.M) { return; }
   let K4 = ${v.vec ? 'p.K / 4u' : 'p.K'};
   ${rows.map((i) => `let xr${i} = min(m0 + ${i}u, p.M - 1u) * ${kStep};`).join('\n  ')}
-  ${cols.map((j) => `let wr${j} = min(n0 + ${j}u, p.N - 1u) * ${kStep};`).join('\n  ')}
+  ${cols.map((j) => `let wn${j} = min(n0 + ${j}u, p.N - 1u);`).join('\n  ')}
   ${rows.flatMap((i) => cols.map((j) => `var a${i}_${j} = 0.0;`)).join(' ')}
   for (var k = 0u; k < K4; k++) {
     ${rows.map((i) => `let x${i} = x[xr${i} + k];`).join('\n    ')}
-    ${cols.map((j) => `let w${j} = ${cvt}(w[wr${j} + k]);`).join('\n    ')}
+    ${cols.map((j) => `let w${j} = ${load(j)};`).join('\n    ')}
     ${rows.flatMap((i) => cols.map((j) => `a${i}_${j} += ${mul(`x${i}`, `w${j}`)};`)).join('\n    ')}
   }
   ${rows.flatMap((i) => cols.map((j) => `if (m0 + ${i}u < p.M && n0 + ${j}u < p.N) { y[(m0 + ${i}u) * p.outStride + p.nOff + n0 + ${j}u] = epi(a${i}_${j}, m0 + ${i}u, n0 + ${j}u); }`)).join('\n  ')}
@@ -240,7 +241,7 @@ function tiledBody(v: MatmulVariant, t: { wgX: number; wgY: number; tm: number; 
       let gn = n0 + row;
       let gk = k0 + kq;
       var b = vec4f(0.0);
-      if (gn < p.N && gk < p.K) { b = vec4f(w[(gn * p.K + gk) / 4u]); }
+      if (gn < p.N && gk < p.K) { b = load_w4(gn, gk); }
       ws[kq * BN + row] = b.x; ws[(kq + 1u) * BN + row] = b.y; ws[(kq + 2u) * BN + row] = b.z; ws[(kq + 3u) * BN + row] = b.w;
     }`
     : `    for (var l = li; l < BM * TK; l += NT) {
@@ -258,7 +259,7 @@ function tiledBody(v: MatmulVariant, t: { wgX: number; wgY: number; tm: number; 
       let gn = n0 + row;
       let gk = k0 + kk;
       var b = 0.0;
-      if (gn < p.N && gk < p.K) { b = f32(w[gn * p.K + gk]); }
+      if (gn < p.N && gk < p.K) { b = load_w(gn, gk); }
       ws[kk * BN + row] = b;
     }`;
   return `const WGX = ${wgX}u;

@@ -12,7 +12,7 @@ const totalRank = (attrs: XLoraMixtureAttrs) => attrs.segments.reduce((n, s) => 
 
 /** The fused X-LoRA mixture: rank-space GEMM with the scaling epilogue, then the up-projection added to `base`. */
 export const xloraMixtureOp: WebGpuOp<'XLoraMixture'> = {
-  weights: { 2: { split: false, narrowToF16: true }, 3: { split: false, narrowToF16: true } },
+  weights: { 2: { split: false, narrowToF16: true, packed: true }, 3: { split: false, narrowToF16: true, packed: true } },
   constant: (node) => ({ data: rowExpertTable(totalRank(node.attrs), node.attrs.segments), what: `${node.name} row experts` }),
   kernels(node, { tun, dimOf, storageOf }) {
     const din = dimOf(node.inputs[2], 1);

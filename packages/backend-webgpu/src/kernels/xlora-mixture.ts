@@ -1,5 +1,6 @@
 import type { Tunables } from '../flags.js';
 import { matmulChoice, matmulKernel, type MatmulVariant } from './matmul.js';
+import type { WeightStorage } from './weight-load/index.js';
 
 /**
  * The fused X-LoRA mixture, two dispatches for any number of experts:
@@ -8,13 +9,13 @@ import { matmulChoice, matmulKernel, type MatmulVariant } from './matmul.js';
  *   2. y[m, j] = base[m, j] + Σ_r B̂[j, r] mid[m, r]        — matmul with the `residual` epilogue.
  * Rank rows map to experts through a small i32 table (-1: no expert), built once per node.
  */
-export function mixtureDownKernel(tun: Tunables, rows: number, din: number, topK: boolean, softmaxTopK: boolean, wType: 'f32' | 'f16' = 'f32') {
-  const v: MatmulVariant = { ...matmulChoice(tun, rows, din), epilogue: 'xlora', topK, softmaxTopK, wType };
+export function mixtureDownKernel(tun: Tunables, rows: number, din: number, topK: boolean, softmaxTopK: boolean, w: WeightStorage = 'f32') {
+  const v: MatmulVariant = { ...matmulChoice(tun, rows, din), epilogue: 'xlora', topK, softmaxTopK, w };
   return { variant: v, spec: matmulKernel(tun, v) };
 }
 
-export function mixtureUpKernel(tun: Tunables, rows: number, rank: number, wType: 'f32' | 'f16' = 'f32') {
-  const v: MatmulVariant = { ...matmulChoice(tun, rows, rank), epilogue: 'residual', wType };
+export function mixtureUpKernel(tun: Tunables, rows: number, rank: number, w: WeightStorage = 'f32') {
+  const v: MatmulVariant = { ...matmulChoice(tun, rows, rank), epilogue: 'residual', w };
   return { variant: v, spec: matmulKernel(tun, v) };
 }
 
