@@ -3,7 +3,7 @@ import { loraRank, loraScaling, parseLoraConfig, targetsModule, type LoraConfig 
 import type { FileSource } from './file-source.js';
 import { joinPath } from './posix-path.js';
 import { readJsonFile } from './read-json.js';
-import { parseSafetensors, type SafetensorsFile } from './safetensors-file.js';
+import { openSafetensors, type SafetensorsRangeFile } from './safetensors-range-file.js';
 import { parseLoraKey, type LoraKey } from './lora-weight-keys.js';
 
 /** One LoRA-wrapped Linear of an expert: A [r, in], B [out, r] (PyTorch layout), optional lora_B bias [out]. */
@@ -69,14 +69,19 @@ export async function loadLoraExpert(src: FileSource, dir: string, name: string,
     }
     throw new InputError(`${label}: adapter_model.safetensors not found at ${src.describe(weightsPath)}`);
   }
-  const file = parseSafetensors(await src.read(weightsPath), src.describe(weightsPath));
-  const { modules, embeddings } = collectModules(file, config, configFile);
-  return { name, dir, config, modules, embeddings };
+  // read by ranges like the base: the header first, then each tensor
+  const file = await openSafetensors(src, weightsPath);
+  try {
+    const { modules, embeddings } = await collectModules(file, config, configFile);
+    return { name, dir, config, modules, embeddings };
+  } finally {
+    await file.close();
+  }
 }
 
 type Parts = Partial<Record<LoraKey['part'], string>>;
 
-function collectModules(file: SafetensorsFile, config: LoraConfig, configFile: string): Pick<LoadedLoraExpert, 'modules' | 'embeddings'> {
+async function collectModules(file: SafetensorsRangeFile, config: LoraConfig, configFile: string): Promise<Pick<LoadedLoraExpert, 'modules' | 'embeddings'>> {
   const byModule = new Map<string, Parts>();
   const adapters = new Set<string>();
   for (const key of file.names()) {
@@ -116,8 +121,8 @@ function collectModules(file: SafetensorsFile, config: LoraConfig, configFile: s
     if (isEmbedding && (parts.A || parts.B)) throw new InputError(`${file.file}: module ${JSON.stringify(module)} has both Linear and embedding LoRA weights`);
     if (!aKey) throw new InputError(`${file.file}: module ${JSON.stringify(module)} has ${what[1]} but no ${what[0]}`);
     if (!bKey) throw new InputError(`${file.file}: module ${JSON.stringify(module)} has ${what[0]} but no ${what[1]}`);
-    const a = file.getF32(aKey);
-    const b = file.getF32(bKey);
+    const a = await file.readF32(aKey);
+    const b = await file.readF32(bKey);
     if (a.shape.length !== 2 || b.shape.length !== 2) {
       throw new InputError(`${file.file}: module ${JSON.stringify(module)}: ${what[0]} ${formatShape(a.shape)} and ${what[1]} ${formatShape(b.shape)} must both be 2-D`);
     }
@@ -138,7 +143,7 @@ function collectModules(file: SafetensorsFile, config: LoraConfig, configFile: s
     }
     const entry: LoadedLoraModule = { a, b, rank, scaling };
     if (parts['B.bias']) {
-      const bias = file.getF32(parts['B.bias']);
+      const bias = await file.readF32(parts['B.bias']);
       if (bias.shape.length !== 1 || bias.shape[0] !== b.shape[0]) {
         throw new InputError(`${file.file}: module ${JSON.stringify(module)}: lora_B bias has shape ${formatShape(bias.shape)}, expected [${b.shape[0]}]`);
       }

@@ -196,17 +196,17 @@ describe('loadXLoraCheckpoint bounds', () => {
     files.set('cases/a_default/xlora/adapter_config.json', json(cfg));
     const inner = mapFileSource(files);
     const reads: string[] = [];
-    const src: FileSource = { ...inner, open: undefined, read: (p, onProgress) => {
+    const src: FileSource = { ...inner, read: (p, onProgress) => {
       reads.push(p);
       return inner.read(p, onProgress);
-    }, readRange: (p, start, end) => {
-      reads.push(p);
-      return inner.readRange(p, start, end);
+    }, open: (p) => {
+      reads.push(`${p} (opened for range reads)`);
+      return inner.open!(p);
     } };
     const ckpt = await loadXLoraCheckpoint(src, 'cases/a_default/xlora', quiet);
     expect(ckpt.experts).toHaveLength(2000);
     expect(ckpt.experts[1999].name).toBe('1999');
     expect(ckpt.experts[1999].modules).toBe(ckpt.experts[0].modules);
-    expect(reads.filter((p) => p.startsWith('adapters/'))).toEqual(['adapters/lora_qv_r4/adapter_config.json', 'adapters/lora_qv_r4/adapter_model.safetensors']);
+    expect(reads.filter((p) => p.startsWith('adapters/'))).toEqual(['adapters/lora_qv_r4/adapter_config.json', 'adapters/lora_qv_r4/adapter_model.safetensors (opened for range reads)']);
   });
 });

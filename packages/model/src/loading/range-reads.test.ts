@@ -28,16 +28,20 @@ function expectFixtureWeights(base: LoadedBaseModel): void {
 function counting(inner: FileSource): { src: FileSource; calls: Record<string, number> } {
   const calls: Record<string, number> = {};
   const count = (k: string) => (calls[k] = (calls[k] ?? 0) + 1);
+  const counted = <T>(k: string, value: T): T => {
+    count(k);
+    return value;
+  };
   const src: FileSource = {
     describe: (p) => inner.describe(p),
     exists: (p) => inner.exists(p),
-    read: (p, onProgress) => (count(`read ${p.split('/').pop()}`), inner.read(p, onProgress)),
-    readRange: (p, s, e) => (count('readRange'), inner.readRange(p, s, e)),
+    read: (p, onProgress) => counted(`read ${p.split('/').pop()}`, inner.read(p, onProgress)),
+    readRange: (p, s, e) => counted('readRange', inner.readRange(p, s, e)),
     size: (p) => inner.size(p),
     open: async (p) => {
       count(`open ${p.split('/').pop()}`);
       const f = await inner.open!(p);
-      return { size: f.size, read: (s, e) => (count('handle.read'), f.read(s, e)), close: () => (count('close'), f.close()) };
+      return { size: f.size, read: (s, e) => counted('handle.read', f.read(s, e)), close: () => counted('close', f.close()) };
     },
   };
   return { src, calls };
