@@ -6,6 +6,7 @@ import { writeRandomBf16Checkpoint } from './bf16-safetensors-preset.js';
 import { writeExpertsAndCheckpoint } from './generate-experts.js';
 import { writeBenchmarkModel } from './generate-model.js';
 import { convertToGguf, writeRandomGguf } from './gguf-preset.js';
+import { BLOCK_GENERATOR_VERSION } from './random-blocks.js';
 import { normalSampler } from './random-stream.js';
 import { parameterCount, type ModelPreset } from './presets.js';
 import type { ModelSpec } from './run-spec.js';
@@ -20,9 +21,9 @@ export type BenchFormat = (typeof BENCH_FORMATS)[number];
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
 /** Runs `build` unless `path` carries this generator's stamp for this preset (then it is reused). */
-async function cached(path: string, p: ModelPreset, what: string, build: () => Promise<void>): Promise<void> {
+async function cached(path: string, p: ModelPreset, what: string, build: () => Promise<void>, version = ''): Promise<void> {
   const stamp = `${path}.stamp`;
-  const want = `${GENERATOR_VERSION} ${JSON.stringify(p)}`;
+  const want = `${GENERATOR_VERSION}${version} ${JSON.stringify(p)}`;
   if (existsSync(path) && existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   await rm(path, { recursive: true, force: true });
   await rm(stamp, { force: true });
@@ -75,8 +76,10 @@ export async function presetModel(p: ModelPreset, format: BenchFormat, modelsDir
     }
   } else {
     base = gguf = join(dir, `${p.name}-${format}.gguf`);
+    const direct = p.generation === 'direct';
     await cached(gguf, p, `the "${p.name}" base (${millions}) as a ${format} GGUF`, () =>
-      p.generation === 'direct' ? writeRandomGguf(p, format, gguf!) : convertToGguf(p, join(dir, 'base'), format as WeightFormat, gguf!));
+      direct ? writeRandomGguf(p, format, gguf!) : convertToGguf(p, join(dir, 'base'), format as WeightFormat, gguf!),
+    direct ? ` blocks-${format}-v${BLOCK_GENERATOR_VERSION[format]}` : '');
   }
   const label = format === 'safetensors' ? `${p.generation === 'direct' ? 'bf16' : 'f32'} safetensors` : `${format} gguf`;
   return {
