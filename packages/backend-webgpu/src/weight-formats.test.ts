@@ -171,3 +171,24 @@ describe.skipIf(!!probe.skipReason)(`webgpu: packed weights read in place${skipN
     }, 60_000);
   }
 });
+
+describe.skipIf(!!probe.skipReason)(`webgpu: packed weights with other uses${skipNote}`, () => {
+  it('a norm weight given as bf16/f16 is dequantized for RmsNorm; a tied q8_0 embedding feeds Gather and the head in place', async () => {
+    const h = 64, vocab = 19;
+    const g = new GraphBuilder('tied');
+    const ids = g.input('ids', 'i32', [1, 3]);
+    const emb = g.weight('emb', [vocab, h]);
+    const x = g.gather(emb, ids, 'x');
+    const n1 = g.rmsNorm(x, g.weight('norm', [h]), { eps: 1e-5 }, 'n1');
+    const n2 = g.rmsNorm(n1, g.weight('norm16', [h]), { eps: 1e-5 }, 'n2');
+    g.output('y', g.matmul(n2, emb, undefined, 'y'));
+    const rand = rng(77);
+    const weights = new Map<string, WeightTensor>([
+      ['emb', quantize(randomF32(rand, [vocab, h], 1), 'q8_0', 'emb')],
+      ['norm', quantize(randomF32(rand, [h], 1), 'bf16', 'norm')],
+      ['norm16', quantize(randomF32(rand, [h], 1), 'f16', 'norm16')],
+    ]);
+    const failures = await withBackend({}, (b) => compare(b, 'tied', g.build(), weights, { ids: i32([1, 3], [18, 0, 5]) }, TOL));
+    expect(failures).toEqual([]);
+  });
+});
