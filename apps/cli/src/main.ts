@@ -6,6 +6,7 @@ import { forwardCommand } from './commands/forward.js';
 import { generateCommand } from './commands/generate.js';
 import { heatmapCommand } from './commands/heatmap.js';
 import { inspectCommand } from './commands/inspect.js';
+import { quantizeCommand } from './commands/quantize.js';
 import { LOAD_DTYPES } from '@xlora/model';
 import { BACKENDS } from './lib/backend-choice.js';
 
@@ -83,6 +84,13 @@ program.command('heatmap').description('render a scalings log (generate --scalin
   .option('--layer <l>', 'X-LoRA layer index, or "mean" (default)')
   .option('--batch <b>', 'batch row', int('--batch', 0))
   .action((log: string, opts) => heatmapCommand({ ...opts, log }));
+
+program.command('quantize').description('write a transformers Llama-family model folder as a GGUF file (llama.cpp loads it)')
+  .requiredOption('--model <dir>', 'base model folder (config.json, model.safetensors, tokenizer.json)')
+  .addOption(new Option('--dtype <format>', 'format of the 2-D weights (norms stay f32); q4_k_m = llama.cpp\'s Q4_K_M mix')
+    .choices(LOAD_DTYPES).makeOptionMandatory())
+  .requiredOption('--out <file.gguf>', 'GGUF file to write')
+  .action((opts) => quantizeCommand(opts));
 
 program.command('demo').description('the bundled prose/code/math model continues a mixed prompt; bytes coloured by leading expert')
   .option('--prompt <text>', 'prompt', DEMO_PROMPT)
