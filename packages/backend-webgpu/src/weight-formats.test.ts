@@ -4,6 +4,7 @@ import {
   type Backend, type Graph, type HostTensor, type PackedFormat, type PackedTensor, type WeightTensor,
 } from '@xlora/core';
 import { describe, expect, it } from 'vitest';
+import { opCases } from '../../testkit/src/op-cases.js';
 import { randomF32, rng } from '../../testkit/src/random.js';
 import { compareClose } from '../../testkit/src/tolerance.js';
 import { flags } from './flags.js';
@@ -191,4 +192,18 @@ describe.skipIf(!!probe.skipReason)(`webgpu: packed weights with other uses${ski
     const failures = await withBackend({}, (b) => compare(b, 'tied', g.build(), weights, { ids: i32([1, 3], [18, 0, 5]) }, TOL));
     expect(failures).toEqual([]);
   });
+
+  it('X-LoRA mixture with f16 / bf16 expert matrices (the F16-experts option) read in place', async () => {
+    const failures = await withBackend({}, async (b) => {
+      const out: string[] = [];
+      for (const c of opCases().filter((o) => o.name.startsWith('XLoraMixture'))) {
+        for (const format of ['f16', 'bf16'] as const) {
+          const weights = new Map<string, WeightTensor>([...c.weights].map(([k, v]) => [k, quantize(v as HostTensor<'f32'>, format, k)] as const));
+          out.push(...(await compare(b, `${c.name} ${format}`, c.graph, weights, c.feeds, TOL)));
+        }
+      }
+      return out;
+    });
+    expect(failures).toEqual([]);
+  }, 60_000);
 });
