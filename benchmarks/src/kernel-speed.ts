@@ -4,7 +4,7 @@
  *
  *   cd benchmarks && node --import tsx src/kernel-speed.ts [--quick]
  *
- * Every format's row is measured in the same run as its f32 row, so the ratio column (f32 ms / format ms: > 1 is
+ * Times are the minimum CPU time of repeated calls (see timeIt). Every format's row is measured in the same run as its f32 row, so the ratio column (f32 ms / format ms: > 1 is
  * faster than f32) is comparable across runs on this noisy shared machine even when the absolute numbers move.
  */
 import { createCpuBackend } from '@xlora/backend-cpu';
@@ -27,29 +27,30 @@ function values(n: number, seed: number, scale: number): Float32Array {
   return out;
 }
 
-/** Median ms per call over batches, each batch at least ~minMs long. */
-function timeIt(fn: () => void, batches: number, minMs: number): number {
-  fn();
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    if (performance.now() - t0 >= minMs) break;
-    reps *= 2;
+/** This process's CPU time in ms (user + system): unlike wall time, not inflated while other processes hold the cores. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * The fastest of `samples` timed calls, in CPU ms (after warm-up calls): on this shared machine the minimum is the
+ * stable statistic, the median moves with the other processes' load.
+ */
+function timeIt(fn: () => void, samples: number): number {
+  for (let i = 0; i < 3; i++) fn();
+  let best = Infinity;
+  for (let s = 0; s < samples; s++) {
+    const t0 = cpuMs();
+    fn();
+    best = Math.min(best, cpuMs() - t0);
   }
-  const times: number[] = [];
-  for (let b = 0; b < batches; b++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    times.push((performance.now() - t0) / reps);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1];
+  return best;
 }
 
 async function matmulSpeed(): Promise<void> {
   const cpu = await createCpuBackend();
-  console.log('| x · wᵀ | format | ms/call | f32 ms / this |');
+  console.log('| x · wᵀ | format | CPU ms/call (min) | f32 ms / this |');
   console.log('|---|---|---:|---:|');
   for (const { rows, n, k } of SHAPES) {
     const g = new GraphBuilder('mm');
@@ -59,7 +60,7 @@ async function matmulSpeed(): Promise<void> {
     const feeds = { x: f32([rows, k], values(rows * k, 11, 1)) };
     const time = async (w: WeightTensor) => {
       const exe = await cpu.compile(graph, new Map([['w', w]]));
-      const ms = timeIt(() => void cpu.run(exe, feeds), quick ? 3 : 7, quick ? 60 : 150);
+      const ms = timeIt(() => void cpu.run(exe, feeds), quick ? 5 : rows > 1 ? 8 : 20);
       exe.dispose();
       return ms;
     };
@@ -83,7 +84,7 @@ function quantizeSpeed(): void {
   console.log('|---|---:|');
   const x = f32([256, 4096], values(256 * 4096, 3, 0.05)); // 1 Mi values
   for (const format of ['q8_0', 'q4_0', 'q4_k', 'q6_k'] as const) {
-    const ms = timeIt(() => void quantize(x, format), quick ? 1 : 3, 1);
+    const ms = timeIt(() => void quantize(x, format), quick ? 1 : 2);
     console.log(`| ${format} | ${(ms / 1000 / (x.data.length / 1e6)).toFixed(3)} |`);
   }
 }

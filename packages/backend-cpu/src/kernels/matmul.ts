@@ -1,5 +1,6 @@
 import { f32, type HostTensor, type WeightTensor } from '@xlora/core';
 import { weightRows, type WeightRows } from './weight-rows.js';
+import { xRow } from './x-row.js';
 
 /** Rows of w read (and, for a packed weight, decoded) at a time. */
 const W_TILE = 4;
@@ -8,7 +9,8 @@ const W_TILE = 4;
  * x [...,K] · w[N,K]ᵀ (+ bias [N]) -> [...,N]. Rows of x and w are contiguous, so each output is a dot product.
  * w may be in any storage format: it is read four rows at a time (packed rows decoded once into a scratch, see
  * weight-rows.ts) and each tile of four rows serves every row of x before the next is read; a single row of x
- * (decode) takes the format's fused block dot where it has one (block-dots.ts).
+ * (decode) is prepared once (x-row.ts) and takes the format's fused four-row dot, straight from the packed bytes
+ * (block-dots.ts, row-dot.ts).
  * Register tile: 2 rows of x × 4 rows of w per pass over K (8 independent accumulators, each loaded value used
  * 2–4 times); leftovers fall back to narrower tiles. Each output sums over K in order, whatever the tiling.
  */
@@ -22,7 +24,8 @@ export function matmul(x: HostTensor, w: WeightTensor, bias?: HostTensor): HostT
   if (rows === 1 && source.dot4) {
     // one row of x (decode): four weight rows' dots straight from their blocks, no decoded copy; the tail tiled
     const whole = n - (n % W_TILE);
-    for (let j = 0; j < whole; j += W_TILE) source.dot4(j, xs, 0, o, j);
+    const x = xRow(xs, 0, k);
+    for (let j = 0; j < whole; j += W_TILE) source.dot4(j, x, o, j);
     tiled(xs, source, o, rows, n, k, whole);
   } else {
     tiled(xs, source, o, rows, n, k, 0);

@@ -1,5 +1,6 @@
-import { DECODERS, isPacked, rowBytes, type HostTensor, type WeightTensor } from '@xlora/core';
+import { DECODERS, isPacked, rowBytes, type HostTensor, type PackedTensor, type WeightTensor } from '@xlora/core';
 import { BLOCK_DOTS } from './block-dots.js';
+import type { RowDot4 } from './row-dot.js';
 
 /**
  * Rows of a weight matrix [rows, cols] as f32, read straight from its storage format. An f32 weight is read in
@@ -12,8 +13,8 @@ export interface WeightRows {
   readonly cols: number;
   /** rows [first, first + count) as f32: `data[offset + r·cols + c]` is row first + r, column c */
   read(first: number, count: number): { data: Float32Array; offset: number };
-  /** where the format has one (block-dots.ts): rows [first, first + 4) · x[x0..x0+cols) into out[at..at+4) */
-  dot4?: (first: number, xs: Float32Array, x0: number, out: Float32Array, at: number) => void;
+  /** a packed weight's fused dot (row-dot.ts) where its bytes can be read in place: rows [first, first + 4) · x */
+  dot4?: RowDot4;
 }
 
 /** One scratch for every packed weight: kernels run one at a time and use the rows before asking for more. */
@@ -24,6 +25,9 @@ function scratchFor(values: number): Float32Array {
   if (scratch.length < values) scratch = new Float32Array(values);
   return scratch;
 }
+
+/** A packed weight's rows, built once per tensor (its views and fused dot). */
+const packedRows = new WeakMap<PackedTensor, WeightRows>();
 
 export function weightRows(w: WeightTensor): WeightRows {
   const rows = w.shape[0], cols = w.shape[w.shape.length - 1];
@@ -38,13 +42,18 @@ export function weightRows(w: WeightTensor): WeightRows {
       },
     };
   }
+  let cached = packedRows.get(w);
+  if (!cached) packedRows.set(w, (cached = packedWeightRows(w, rows, cols)));
+  return cached;
+}
+
+function packedWeightRows(w: PackedTensor, rows: number, cols: number): WeightRows {
   const decode = DECODERS[w.format];
   const perRow = rowBytes(w.format, cols)!;
   const bytes = w.bytes;
-  const blockDot = BLOCK_DOTS[w.format];
   return {
     rows, cols,
-    dot4: blockDot && ((first, xs, x0, out, at) => blockDot(bytes, first * perRow, perRow, xs, x0, cols, out, at)),
+    dot4: BLOCK_DOTS[w.format](w),
     read(first, count) {
       const out = scratchFor(count * cols);
       decode(bytes, first * perRow, count * cols, out, 0);
