@@ -15,11 +15,16 @@ export const EXTERNAL_DATA_THRESHOLD_BYTES = 2_000_000_000;
 export const EXTERNAL_DATA_MIN_TENSOR_BYTES = 1024;
 /** Offsets of tensors in an external data file are aligned to this (lets ORT memory-map them). */
 export const EXTERNAL_DATA_ALIGN_BYTES = 4096;
-/** One in-memory external data chunk holds at most this many bytes (a Node Buffer is limited to 4 GiB). */
-export const EXTERNAL_DATA_MAX_CHUNK_BYTES = 1 << 30;
-
 /**
  * Scores of masked keys before the softmax. The lowest finite f32 (not -Infinity), so no EP has to handle inf - inf;
  * masked probabilities are then set to exactly 0 with a Where, which also zeroes rows with no visible key.
  */
 export const MASKED_SCORE = -3.4028234663852886e38;
+
+/**
+ * ORT intra-op threads when the caller sets neither `threads` nor sessionOptions.intraOpNumThreads (ORT's own
+ * default is one per physical core). On the 2-core benchmark machine one thread decoded faster than two:
+ * `pnpm bench --preset small --backends onnx-cpu --threads 1|2` gave base 34.1 vs 18.1 tok/s, X-LoRA 18.4 vs 7.6;
+ * a hidden-1024 8-layer model, q4_0 and f32, 1.6–3.5× (decode is bandwidth-bound; threads contend for it).
+ */
+export const DEFAULT_INTRA_OP_THREADS = 1;

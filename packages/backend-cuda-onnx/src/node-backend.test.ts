@@ -102,3 +102,17 @@ describe('device tensors', () => {
     await expect(backend.compile(graph, weights)).rejects.toThrow(/disposed/);
   });
 });
+
+describe('intra-op threads', () => {
+  it('any valid count computes the same numbers; a bad one is an InputError naming the option', async () => {
+    const { graph, weights, feeds } = blockGraph(dims);
+    for (const threads of [1, 2]) {
+      const backend = await createOnnxBackend({ ep: 'cpu', threads });
+      expect(await matchesCpu(backend, graph, weights, feeds(1, 3, 0))).toEqual([]);
+      backend.dispose();
+    }
+    for (const bad of [0, 1.5, -1, Number.NaN]) {
+      await expect(createOnnxBackend({ ep: 'cpu', threads: bad })).rejects.toThrow(/threads must be an integer from 1 to 1024/);
+    }
+  });
+});

@@ -3,11 +3,10 @@ import {
   type Backend, type BackendInfo, type DeviceTensor, type DType, type Executable, type Feed, type Graph,
   type HostTensor, type RunOptions, type WeightMap,
 } from '@xlora/core';
-import { assembleExternalFile } from './export/external-data.js';
+import { externalFileBytes } from './export/external-data.js';
 import { graphToModel, serializeModel } from './export/export-graph.js';
 import type { ExportOptions } from './export/options.js';
 import type { ElemType } from './export/proto.js';
-import { EXTERNAL_DATA_MAX_CHUNK_BYTES } from './flags.js';
 import { identityModel } from './probe.js';
 import { SerialQueue } from './serial-queue.js';
 import type { OrtDataLocation, OrtDataType, OrtModule, OrtSession, OrtSessionOptions, OrtTensor } from './ort-types.js';
@@ -83,13 +82,17 @@ export class OrtBackend implements Backend {
     // every storage format goes to the exporter as it is: block formats become MatMulNBits / GatherBlockQuantized,
     // f16/bf16 tables a Gather + Cast, and what no lowering reads natively is dequantized there, for this export only
     const model = graphToModel(graph, weights, this.config.exportOptions);
+    // Every initializer of EXTERNAL_DATA_MIN_TENSOR_BYTES or more goes to the session as its own in-memory external
+    // "file" whose data is a view of the tensor's bytes: the model protobuf then holds no weights, so no serialized
+    // copy of them exists next to ORT's own (see README "Memory").
     const { bytes, externalFiles } = serializeModel(model, {
       ...this.config.exportOptions,
-      external: { location: (i) => `${graph.name.replace(/[^\w.-]/g, '_')}.weights${i}.bin`, maxChunkBytes: EXTERNAL_DATA_MAX_CHUNK_BYTES },
+      externalDataThresholdBytes: 0,
+      external: { location: (i) => `${graph.name.replace(/[^\w.-]/g, '_')}.w${i}.bin`, maxChunkBytes: 0 },
     });
     const options: OrtSessionOptions = { ...this.config.sessionOptions };
     if (this.config.outputLocation !== 'cpu') options.preferredOutputLocation = this.config.outputLocation;
-    if (externalFiles.length) options.externalData = externalFiles.map((f) => ({ path: f.path, data: assembleExternalFile(f) }));
+    if (externalFiles.length) options.externalData = externalFiles.map((f) => ({ path: f.path, data: externalFileBytes(f) }));
     let session: OrtSession;
     try {
       session = await this.sessionCall(() => this.ort.InferenceSession.create(bytes, options));

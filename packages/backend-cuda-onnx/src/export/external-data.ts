@@ -56,3 +56,9 @@ export function assembleExternalFile(file: ExternalFile): Uint8Array {
   for (const p of file.parts) out.set(p.bytes, p.offset);
   return out;
 }
+
+/** A file's bytes for an in-memory session: the tensor itself (no copy) when the file holds one tensor at offset 0. */
+export function externalFileBytes(file: ExternalFile): Uint8Array {
+  const [first] = file.parts;
+  return file.parts.length === 1 && first.offset === 0 && first.bytes.byteLength === file.size ? first.bytes : assembleExternalFile(file);
+}

@@ -192,16 +192,13 @@ function isTransposedUse(node: GraphNode, inputIndex: number): boolean {
   return (node.op === 'MatMul' && inputIndex === 1) || (node.op === 'XLoraMixture' && (inputIndex === 2 || inputIndex === 3));
 }
 
-/** Transposed copies by weight identity: compiling a second graph over the same WeightMap reuses them. */
-const transposeCache = new WeakMap<HostTensor, Float32Array>();
-
+/**
+ * The [cols, rows] copy of a weight, made per export and not kept: ORT holds its own copy of every initializer, so a
+ * cache here would keep a third full-size f32 copy of each MatMul weight for the life of the model (measured: it did
+ * not lower the compile peak either, see README "Memory").
+ */
 function transposedOf(t: HostTensor): Float32Array {
-  let out = transposeCache.get(t);
-  if (!out) {
-    out = transpose2d(t.data as Float32Array, t.shape[0], t.shape[1]);
-    transposeCache.set(t, out);
-  }
-  return out;
+  return transpose2d(t.data as Float32Array, t.shape[0], t.shape[1]);
 }
 
 /** [rows, cols] -> [cols, rows], in 32×32 tiles so both sides stay in cache for large weights. */
