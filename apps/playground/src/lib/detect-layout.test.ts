@@ -45,6 +45,47 @@ describe('detectLayout', () => {
     expect(none).toMatchObject({ baseDir: 'x', xloraDir: 'x', adapterRoot: 'x' });
   });
 
+  it('takes a .gguf file as the base model (by its path: the loader reads config and tokenizer from it)', async () => {
+    const { paths, read } = tree({
+      'm/tinyllama-q4_0.gguf': '',
+      'm/xlora/adapter_config.json': XLORA_CFG, 'm/xlora/adapter_model.safetensors': '',
+      'm/experts/prose/adapter_config.json': LORA_CFG, 'm/experts/code/adapter_config.json': LORA_CFG,
+    });
+    expect(await detectLayout(paths, read)).toEqual({ baseDir: 'm/tinyllama-q4_0.gguf', xloraDir: 'm/xlora', adapterRoot: 'm', notes: [] });
+    // a GGUF in its own folder, with a tokenizer.json beside it, picked on its own (checkpoint picked later)
+    const alone = await detectLayout(['base/Model.Q8_0.GGUF', 'base/tokenizer.json'], async () => undefined);
+    expect(alone.baseDir).toBe('base/Model.Q8_0.GGUF');
+    expect(alone.notes).toEqual(['no X-LoRA checkpoint found (adapter_config.json with "peft_type": "XLORA", or xlora_config.json)']);
+  });
+
+  it('picks one of several GGUF files (shallowest, then by name) and says so; GGUFs in adapter folders are not bases', async () => {
+    const { paths, read } = tree({
+      'm/base/b.gguf': '', 'm/base/a.gguf': '', 'm/deeper/x/z.gguf': '',
+      'm/xlora/adapter_config.json': XLORA_CFG, 'm/xlora/lora.gguf': '',
+      'm/experts/prose/adapter_config.json': LORA_CFG, 'm/experts/prose/prose.gguf': '',
+      'm/experts/code/adapter_config.json': LORA_CFG,
+    });
+    const layout = await detectLayout(paths, read);
+    expect(layout.baseDir).toBe('m/base/a.gguf');
+    expect(layout.notes).toEqual(['several GGUF files found (m/base/a.gguf, m/base/b.gguf, m/deeper/x/z.gguf); using m/base/a.gguf']);
+  });
+
+  it('prefers the GGUF over a transformers folder in the same pick, naming the folder', async () => {
+    const { paths, read } = tree({
+      'm/hf/config.json': '{}', 'm/hf/model.safetensors': '', 'm/q8.gguf': '',
+      'm/xlora/adapter_config.json': XLORA_CFG,
+      'm/experts/prose/adapter_config.json': LORA_CFG, 'm/experts/code/adapter_config.json': LORA_CFG,
+    });
+    const layout = await detectLayout(paths, read);
+    expect(layout.baseDir).toBe('m/q8.gguf');
+    expect(layout.notes).toEqual(['also found a transformers base model in m/hf; using the GGUF file']);
+  });
+
+  it('names both kinds of base model when there is none', async () => {
+    const layout = await detectLayout(['m/xlora/adapter_config.json'], async () => XLORA_CFG);
+    expect(layout.notes).toContain('no base model found (a .gguf file, or a folder with config.json + model.safetensors)');
+  });
+
   it('commonFolder', () => {
     expect(commonFolder(['a/b/c.txt', 'a/b/d/e.txt'])).toBe('a/b');
     expect(commonFolder(['a/x', 'b/y'])).toBe('');

@@ -1,10 +1,11 @@
 /**
- * Guesses the three folders the loader needs from a set of picked files: the base model folder, the X-LoRA
- * checkpoint folder and the folder the checkpoint's expert paths are relative to. The guesses fill editable
+ * Guesses the three folders the loader needs from a set of picked files: the base model (a transformers folder or
+ * a .gguf file), the X-LoRA checkpoint folder and the folder the checkpoint's expert paths are relative to. The guesses fill editable
  * fields; when a folder is missing or broken the loader, not this guess, says what is wrong.
  */
 
 export interface ModelLayout {
+  /** a transformers folder, or a .gguf file's path */
   baseDir: string;
   xloraDir: string;
   adapterRoot: string;
@@ -66,13 +67,9 @@ export async function detectLayout(paths: readonly string[], readText: ReadText)
   if (xloraDirs.length === 0) notes.push('no X-LoRA checkpoint found (adapter_config.json with "peft_type": "XLORA", or xlora_config.json)');
   else if (xloraDirs.length > 1) notes.push(`several X-LoRA checkpoints found (${xloraDirs.join(', ')}); using ${xloraDir}`);
 
-  // base model: config.json and/or model weights, and not an adapter folder
+  // base model: a GGUF file, else a transformers folder (config.json + weights); never an adapter folder
   const isAdapter = (d: string) => xloraDirs.includes(d) || loraDirs.has(d);
-  const weights = (d: string) => has(d, 'model.safetensors') || has(d, 'model.safetensors.index.json');
-  const full = dirs.filter((d) => !isAdapter(d) && has(d, 'config.json') && weights(d));
-  const partial = dirs.filter((d) => !isAdapter(d) && (has(d, 'config.json') || weights(d)));
-  const baseDir = full.length ? shallowest(full) : partial.length ? shallowest(partial) : root;
-  if (full.length === 0) notes.push(partial.length ? `base model folder ${baseDir || '.'} looks incomplete` : 'no base model folder found (config.json + model.safetensors)');
+  const baseDir = findGgufBase([...files], dirs, has, isAdapter, notes) ?? findTransformersBase(dirs, has, isAdapter, root, notes);
 
   // expert paths: PEFT resolves them against the working directory; try the picked root, then the checkpoint
   // folder and its parents (where save_pretrained usually puts them)
@@ -86,6 +83,35 @@ export async function detectLayout(paths: readonly string[], readText: ReadText)
   const adapterRoot = candidates.find(holdsAll) ?? root;
   if (adapters.length && !holdsAll(adapterRoot)) notes.push(`experts not found below ${adapterRoot || 'the picked folder'}: ${adapters.join(', ')}`);
   return { baseDir, xloraDir, adapterRoot, notes };
+}
+
+const isGguf = (p: string) => /\.gguf$/i.test(p);
+type Has = (dir: string, name: string) => boolean;
+const hasWeights = (d: string, has: Has) => has(d, 'model.safetensors') || has(d, 'model.safetensors.index.json');
+
+/**
+ * A .gguf file outside the adapter folders is a base model (the loader reads its config and tokenizer from the
+ * file's metadata, or a tokenizer.json beside it); with several, the shallowest, then alphabetical. It wins over a
+ * transformers folder in the same pick (a note names the folder, for the field to be edited back).
+ */
+function findGgufBase(files: readonly string[], dirs: readonly string[], has: Has, isAdapter: (dir: string) => boolean, notes: string[]): string | null {
+  const ggufs = files.filter((f) => isGguf(f) && !isAdapter(dirOf(f))).sort((a, b) => depth(a) - depth(b) || a.localeCompare(b));
+  if (ggufs.length === 0) return null;
+  if (ggufs.length > 1) notes.push(`several GGUF files found (${ggufs.join(', ')}); using ${ggufs[0]}`);
+  const folders = dirs.filter((d) => !isAdapter(d) && has(d, 'config.json') && hasWeights(d, has));
+  if (folders.length) notes.push(`also found a transformers base model in ${folders.map((d) => d || '.').join(', ')}; using the GGUF file`);
+  return ggufs[0];
+}
+
+/** The folder with config.json and model.safetensors (or its index); else one with either, with a note. */
+function findTransformersBase(dirs: readonly string[], has: Has, isAdapter: (dir: string) => boolean, root: string, notes: string[]): string {
+  const full = dirs.filter((d) => !isAdapter(d) && has(d, 'config.json') && hasWeights(d, has));
+  const partial = dirs.filter((d) => !isAdapter(d) && (has(d, 'config.json') || hasWeights(d, has)));
+  const baseDir = full.length ? shallowest(full) : partial.length ? shallowest(partial) : root;
+  if (full.length === 0) {
+    notes.push(partial.length ? `base model folder ${baseDir || '.'} looks incomplete` : 'no base model found (a .gguf file, or a folder with config.json + model.safetensors)');
+  }
+  return baseDir;
 }
 
 async function adapterPaths(xloraDir: string, readText: ReadText): Promise<string[]> {
