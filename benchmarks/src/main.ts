@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { BENCH_BACKENDS } from './backends.js';
 import { customModel } from './custom-model.js';
+import { DEFAULT_ORT_THREADS, WEBGPU_MAX_PARAMETERS } from './flags.js';
 import { llamaCppContextSize } from './llama-cpp.js';
 import { BENCH_FORMATS, presetModel, type BenchFormat } from './model-cache.js';
 import { BENCH_MODES, type BenchMode } from './modes.js';
@@ -14,13 +15,6 @@ import { PRESETS, parameterCount, type ModelPreset } from './presets.js';
 import { memoryRatio, targetRatios, toMarkdown, type BenchReport, type BenchRow, type SkippedRun } from './report.js';
 import type { ChildJob, ChildResult, ModelSpec } from './run-spec.js';
 
-/**
- * ORT intra-op threads unless --threads says otherwise: what decoded fastest on this 2-core machine (small
- * preset, X-LoRA and base, ORT cpu: see benchmarks/README.md for the 1-vs-2 run).
- */
-export const DEFAULT_ORT_THREADS = 1;
-/** Presets above this many parameters skip webgpu: SwiftShader (the only adapter here) runs ~0.2 GFLOP/s. */
-const WEBGPU_MAX_PARAMETERS = 40e6;
 /** Formats per preset unless --formats says otherwise (issue 10's table). */
 const DEFAULT_FORMATS: Record<string, readonly BenchFormat[]> = {
   tinyllama: ['safetensors', 'q8_0', 'q4_0'], paper: ['q4_k'],

@@ -1,3 +1,5 @@
+import { RUNTIME_ALLOWANCE_MB } from './flags.js';
+
 /** One row of the benchmark report: one (model, format, runtime, mode). */
 export interface BenchRow {
   preset: string;
@@ -25,8 +27,7 @@ export interface BenchRow {
   notes?: string[];
 }
 
-/** The runtime's own memory the memory target allows for (issue 10: "+ 150 MB runtime"). */
-export const RUNTIME_ALLOWANCE_MB = 150;
+export { RUNTIME_ALLOWANCE_MB };
 
 export function memoryRatio(peakRssMB: number, diskMB: number, kvMB: number): number {
   return peakRssMB / (diskMB + kvMB + RUNTIME_ALLOWANCE_MB);
