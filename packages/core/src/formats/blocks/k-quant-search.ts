@@ -11,79 +11,176 @@ export function nearestInt(x: number): number {
   return f(f(x) + 12582912) - 12582912;
 }
 
+/**
+ * nearestInt of a value that is already an f32, in f64 arithmetic: adding 1.5·2^52 rounds to an integer, ties to
+ * even, exactly as nearestInt's f32 addition does for every |x| < 2^22 (and NaN stays NaN), without the two
+ * conversions to f32 and back.
+ */
+function roundHalfEven(x: number): number {
+  return x + 6755399441055744 - 6755399441055744;
+}
+
 /** GROUP_MAX_EPS: a group whose largest magnitude is below this is all zero. */
 export const GROUP_MAX_EPS = f(1e-15);
 
+/** Per group of the pair being searched: x − min, trial levels. Reused. */
+let diff = new Float64Array(64);
+let trial = new Uint8Array(64);
+
+/** Each group's search state between its setup and its trials. */
+const state = { min: [0, 0], sumW: [0, 0], sumX: [0, 0], range: [0, 0], best: [0, 0], searching: [false, false] };
+
 /**
- * make_qkx2_quants: levels L[i] in 0..nmax for x[i] ≈ scale·L[i] − min (min ≥ 0), chosen by a weighted
- * least-squares search over nstep+1 trial inverse scales (rmin + rdelta·is + nmax)/(max − min).
- * Reads x[xOff..xOff+n), weights[0..n); writes L[lOff..lOff+n); returns [scale, min].
+ * make_qkx2_quants for `count` consecutive groups of n values: for group g, levels L[lOff + g·n + i] in 0..nmax
+ * for x[xOff + g·n + i] ≈ scale·L − min (min ≥ 0), chosen by a weighted least-squares search over nstep+1 trial
+ * inverse scales (rmin + rdelta·is + nmax)/(max − min); weights[g·n + i]. Writes scales[g] and mins[g] (ggml's
+ * return value and the_min).
+ *
+ * Every intermediate is an f32 in C's evaluation order, so each group's result is what the one-group C function
+ * computes; as first transcribed here, each trial divides by the range of the original min (ggml divides by
+ * max − min with the min of the best trial so far) and subtracts the current min, and the digests in
+ * q4-k-quantize.test.ts pin that output. Speed without changing a bit: groups are searched two at a time, each
+ * trial step of both in one pass (a group's sums are chains of dependent f32 additions: two chains in flight keep
+ * the FPU busy), x − min is computed once per min, and nothing is allocated.
  */
 export function makeQkx2Quants(
-  n: number, nmax: number, x: Float32Array, xOff: number, weights: Float32Array, L: Uint8Array, lOff: number,
-  laux: Uint8Array, rmin: number, rdelta: number, nstep: number, useMad: boolean,
-): [number, number] {
-  let min = x[xOff];
-  let max = x[xOff];
-  let sumW = weights[0];
-  let sumX = f(sumW * x[xOff]);
+  count: number, n: number, nmax: number, x: Float32Array, xOff: number, weights: Float32Array, L: Uint8Array, lOff: number,
+  rmin: number, rdelta: number, nstep: number, useMad: boolean, scales: Float32Array, mins: Float32Array,
+): void {
+  if (diff.length < 2 * n) {
+    diff = new Float64Array(2 * n);
+    trial = new Uint8Array(2 * n);
+  }
+  // an odd last group is searched beside itself (the same result written twice)
+  for (let a = 0; a < count; a += 2) {
+    const b = Math.min(a + 1, count - 1);
+    setup(0, a, n, nmax, x, xOff, weights, L, lOff, useMad, scales, mins);
+    setup(1, b, n, nmax, x, xOff, weights, L, lOff, useMad, scales, mins);
+    if (nstep >= 1) searchPair(a, b, n, nmax, x, xOff, weights, L, lOff, rmin, rdelta, nstep, useMad, scales, mins);
+  }
+}
+
+/** The C function up to its trials for group g (slot 0 or 1 of the pair): min, max, sums, the first levels. */
+function setup(
+  slot: number, g: number, n: number, nmax: number, x: Float32Array, xOff: number, weights: Float32Array, L: Uint8Array, lOff: number,
+  useMad: boolean, scales: Float32Array, mins: Float32Array,
+): void {
+  const x0 = xOff + g * n, w0 = g * n, d0 = slot * n;
+  let lo = x[x0], hi = x[x0];
+  let sw = weights[w0];
+  let sx = f(sw * x[x0]);
   for (let i = 1; i < n; i++) {
-    const v = x[xOff + i];
-    if (v < min) min = v;
-    if (v > max) max = v;
-    const w = weights[i];
-    sumW = f(sumW + w);
-    sumX = f(sumX + f(w * v));
+    const v = x[x0 + i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+    const w = weights[w0 + i];
+    sw = f(sw + w);
+    sx = f(sx + f(w * v));
   }
-  if (min > 0) min = 0;
-  if (max === min) {
-    L.fill(0, lOff, lOff + n);
-    return [0, -min];
+  if (lo > 0) lo = 0;
+  state.searching[slot] = false;
+  if (hi === lo) {
+    L.fill(0, lOff + g * n, lOff + (g + 1) * n);
+    scales[g] = 0;
+    mins[g] = -lo;
+    return;
   }
-  const range = f(max - min);
-  let iscale = f(nmax / range);
-  let scale = f(1 / iscale);
-  const error = (diff: number): number => (useMad ? Math.abs(diff) : f(diff * diff));
-  let bestError = 0;
+  const r = f(hi - lo);
+  const iscale = f(nmax / r);
+  const scale = f(1 / iscale);
+  let e0 = 0;
   for (let i = 0; i < n; i++) {
-    const v = x[xOff + i];
-    const l = Math.max(0, Math.min(nmax, nearestInt(f(iscale * f(v - min)))));
-    L[lOff + i] = l;
-    bestError = f(bestError + f(weights[i] * error(f(f(f(scale * l) + min) - v))));
+    const d = f(x[x0 + i] - lo);
+    diff[d0 + i] = d;
+    // nearest_int(iscale·(x − min)), clamped to [0, nmax]
+    let l = roundHalfEven(f(iscale * d));
+    l = l < 0 ? 0 : l > nmax ? nmax : l;
+    L[lOff + g * n + i] = l;
+    const e = f(f(f(scale * l) + lo) - x[x0 + i]);
+    e0 = f(e0 + f(weights[w0 + i] * (useMad ? Math.abs(e) : f(e * e))));
   }
-  if (nstep < 1) return [scale, -min];
+  scales[g] = scale;
+  mins[g] = -lo;
+  state.searching[slot] = true;
+  state.min[slot] = lo;
+  state.sumW[slot] = sw;
+  state.sumX[slot] = sx;
+  state.range[slot] = r;
+  state.best[slot] = e0;
+}
+
+/** The trials of groups a and b side by side (a group whose setup ended the search runs along, ignored). */
+function searchPair(
+  a: number, b: number, n: number, nmax: number, x: Float32Array, xOff: number, weights: Float32Array, L: Uint8Array, lOff: number,
+  rmin: number, rdelta: number, nstep: number, useMad: boolean, scales: Float32Array, mins: Float32Array,
+): void {
+  const xa = xOff + a * n, xb = xOff + b * n, wa = a * n, wb = b * n;
+  const onA = state.searching[0], onB = state.searching[1];
+  let minA = state.min[0], minB = state.min[1];
+  const sumWA = state.sumW[0], sumWB = state.sumW[1], sumXA = state.sumX[0], sumXB = state.sumX[1];
+  const rangeA = state.range[0], rangeB = state.range[1];
+  let bestA = state.best[0], bestB = state.best[1];
   for (let is = 0; is <= nstep; is++) {
-    iscale = f(f(f(rmin + f(rdelta * is)) + nmax) / range);
-    let sumL = 0, sumL2 = 0, sumXL = 0;
+    const step = f(f(rmin + f(rdelta * is)) + nmax);
+    const iA = f(step / rangeA), iB = f(step / rangeB);
+    let lA = 0, l2A = 0, xlA = 0, lB = 0, l2B = 0, xlB = 0;
     for (let i = 0; i < n; i++) {
-      const v = x[xOff + i];
-      const l = Math.max(0, Math.min(nmax, nearestInt(f(iscale * f(v - min)))));
-      laux[i] = l;
-      const wl = f(weights[i] * l);
-      sumL = f(sumL + wl);
-      sumL2 = f(sumL2 + f(wl * l));
-      sumXL = f(sumXL + f(wl * v));
+      let l = roundHalfEven(f(iA * diff[i]));
+      l = l < 0 ? 0 : l > nmax ? nmax : l;
+      trial[i] = l;
+      let wl = f(weights[wa + i] * l);
+      lA = f(lA + wl);
+      l2A = f(l2A + f(wl * l));
+      xlA = f(xlA + f(wl * x[xa + i]));
+      l = roundHalfEven(f(iB * diff[n + i]));
+      l = l < 0 ? 0 : l > nmax ? nmax : l;
+      trial[n + i] = l;
+      wl = f(weights[wb + i] * l);
+      lB = f(lB + wl);
+      l2B = f(l2B + f(wl * l));
+      xlB = f(xlB + f(wl * x[xb + i]));
     }
-    const D = f(f(sumW * sumL2) - f(sumL * sumL));
-    if (!(D > 0)) continue;
-    let thisScale = f(f(f(sumW * sumXL) - f(sumX * sumL)) / D);
-    let thisMin = f(f(f(sumL2 * sumX) - f(sumL * sumXL)) / D);
-    if (thisMin > 0) {
-      thisMin = 0;
-      thisScale = f(sumXL / sumL2);
+    const DA = f(f(sumWA * l2A) - f(lA * lA)), DB = f(f(sumWB * l2B) - f(lB * lB));
+    const okA = onA && DA > 0, okB = onB && DB > 0;
+    if (!okA && !okB) continue;
+    let scaleA = f(f(f(sumWA * xlA) - f(sumXA * lA)) / DA), tminA = f(f(f(l2A * sumXA) - f(lA * xlA)) / DA);
+    if (tminA > 0) {
+      tminA = 0;
+      scaleA = f(xlA / l2A);
     }
-    let curError = 0;
+    let scaleB = f(f(f(sumWB * xlB) - f(sumXB * lB)) / DB), tminB = f(f(f(l2B * sumXB) - f(lB * xlB)) / DB);
+    if (tminB > 0) {
+      tminB = 0;
+      scaleB = f(xlB / l2B);
+    }
+    let errA = 0, errB = 0;
     for (let i = 0; i < n; i++) {
-      curError = f(curError + f(weights[i] * error(f(f(f(thisScale * laux[i]) + thisMin) - x[xOff + i]))));
+      const eA = f(f(f(scaleA * trial[i]) + tminA) - x[xa + i]);
+      errA = f(errA + f(weights[wa + i] * (useMad ? Math.abs(eA) : f(eA * eA))));
+      const eB = f(f(f(scaleB * trial[n + i]) + tminB) - x[xb + i]);
+      errB = f(errB + f(weights[wb + i] * (useMad ? Math.abs(eB) : f(eB * eB))));
     }
-    if (curError < bestError) {
-      for (let i = 0; i < n; i++) L[lOff + i] = laux[i];
-      bestError = curError;
-      scale = thisScale;
-      min = thisMin;
+    if (okA && errA < bestA) {
+      for (let i = 0; i < n; i++) L[lOff + a * n + i] = trial[i];
+      bestA = errA;
+      scales[a] = scaleA;
+      mins[a] = -tminA;
+      if (tminA !== minA) {
+        minA = tminA;
+        for (let i = 0; i < n; i++) diff[i] = f(x[xa + i] - minA);
+      }
+    }
+    if (okB && errB < bestB) {
+      for (let i = 0; i < n; i++) L[lOff + b * n + i] = trial[n + i];
+      bestB = errB;
+      scales[b] = scaleB;
+      mins[b] = -tminB;
+      if (tminB !== minB) {
+        minB = tminB;
+        for (let i = 0; i < n; i++) diff[n + i] = f(x[xb + i] - minB);
+      }
     }
   }
-  return [scale, -min];
 }
 
 /**
