@@ -6,7 +6,7 @@ import { byId } from './ui/dom.js';
 import { GeneratePanel } from './ui/generate-panel.js';
 import { HeatmapPanel } from './ui/heatmap-panel.js';
 import { KnobsPanel } from './ui/knobs-panel.js';
-import { clearError, showError, showNotice } from './ui/messages.js';
+import { addNotice, clearError, showError, showNotice } from './ui/messages.js';
 import { ModelPanel } from './ui/model-panel.js';
 import { renderShares } from './ui/shares-view.js';
 
@@ -68,7 +68,10 @@ function onMessage(msg: Response): void {
       modelPanel.showPhase(msg.text);
       break;
     case 'progress':
-      modelPanel.showProgress(msg.loaded, msg.total, msg.file);
+      modelPanel.showProgress(msg.loaded, msg.total, msg.file, msg.tensor);
+      break;
+    case 'notice':
+      addNotice(msg.text);
       break;
     case 'loaded':
       model = msg.model;

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_DIR, buildSite } from './build-site.js';
+import { nodeGreedy, writeDemoGguf } from './demo-gguf.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -21,6 +22,7 @@ const GOLDEN_PROMPT = '7*8=56\n23+45=';
 /** PEFT 0.18.1 greedy continuation of GOLDEN_PROMPT (models/xlora-demo/README.md, golden outputs) */
 const GOLDEN_CONTINUATION = '68\n91-19=73';
 const bytes = (s: string) => new TextEncoder().encode(s).length;
+const GGUF_FILE = 'demo-f32.gguf';
 
 if (!HAVE_CHROMIUM && IN_CI) {
   describe('playground in Chromium', () => {
@@ -37,13 +39,17 @@ if (!HAVE_CHROMIUM && IN_CI) {
     let server: StaticServer;
     let browser: Browser;
     let work: string;
+    /** the demo's base as one F32 GGUF file (no tokenizer.json: the tokenizer is in its metadata) + checkpoint + experts */
+    let ggufDir: string;
 
     beforeAll(async () => {
       work = mkdtempSync(join(tmpdir(), 'xlora-playground-test-'));
       mkdirSync(RESULTS, { recursive: true });
+      ggufDir = join(work, 'gguf-demo');
+      await writeDemoGguf(MODEL_DIR, ggufDir, GGUF_FILE);
       const dist = join(APP_DIR, 'dist');
       await buildSite(dist);
-      server = await serveStatic(dist);
+      server = await serveStatic(dist, { mounts: { '/test-models/': work } });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
@@ -209,6 +215,82 @@ if (!HAVE_CHROMIUM && IN_CI) {
       await expect.poll(() => page.inputValue('#base-dir')).toBe('broken-model/base');
       await page.click('#load-button');
       await expect.poll(() => page.textContent('#error-box')).toBe('InputError: broken-model/base/config.json: file not found');
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+
+    it('loads the demo base as a GGUF file by URL (byte ranges, tokenizer from its metadata): same greedy tokens as the safetensors base', async () => {
+      const { page, errors } = await open('backend=cpu');
+      await waitState(page, 'ready'); // the bundled demo: transformers folder, model.safetensors
+      expect(await page.textContent('#model-summary')).toContain('base weights 39 f32;');
+      const fromSafetensors = await generate(page, GOLDEN_PROMPT, 12);
+      expect(fromSafetensors.startsWith(GOLDEN_CONTINUATION)).toBe(true);
+
+      await page.check('input[name=source][value=url]');
+      await page.fill('#url-input', `${server.url}test-models/gguf-demo/`);
+      await page.fill('#base-dir', GGUF_FILE);
+      await page.fill('#xlora-dir', 'xlora');
+      await page.fill('#adapter-root', '');
+      const before = server.requests.length;
+      await page.click('#load-button');
+      await page.waitForFunction(() => document.body.dataset.state === 'loading');
+      await waitState(page, 'ready');
+      expect(await page.isHidden('#error-box'), (await page.textContent('#error-box')) ?? '').toBe(true);
+      expect(await page.textContent('#model-summary')).toContain('llama: 4 blocks, hidden 256, vocab 256; base weights 39 f32; 3 experts (prose, code, math)');
+      expect(await page.isHidden('#notice')).toBe(true); // no "server ignored the Range request"
+
+      // the GGUF came by Range requests, tensor by tensor (header + 39 tensors), never as one whole download
+      const gets = server.requests.slice(before).filter((r) => r.path === `/test-models/gguf-demo/${GGUF_FILE}` && r.method === 'GET');
+      expect(gets.every((r) => r.status === 206 && /^bytes=\d+-\d+$/.test(r.range ?? ''))).toBe(true);
+      expect(gets.length).toBeGreaterThanOrEqual(40);
+      // and no tokenizer.json exists there: the tokenizer is the file's tokenizer.ggml metadata
+      expect(server.requests.slice(before).some((r) => r.path === '/test-models/gguf-demo/tokenizer.json' && r.status === 404)).toBe(true);
+
+      const fromGguf = await generate(page, GOLDEN_PROMPT, 12);
+      expect(await page.locator('#generated .tok').count()).toBe(12);
+      expect(fromGguf).toBe(fromSafetensors);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+
+    it('loads a picked folder with a GGUF base, quantized to q8_0 on load: the same tokens as loadXLoraModel in Node', async () => {
+      const expected = await nodeGreedy(ggufDir, GGUF_FILE, 'q8_0', GOLDEN_PROMPT, 12);
+      // q8_0 rounding changes this tiny model's greedy path ("70\n91-18=73\n"): tokens equal to f32's would not
+      // tell whether the dtype reached the loader
+      expect(expected.startsWith(GOLDEN_CONTINUATION)).toBe(false);
+      const { page, errors } = await open('backend=cpu&autoload=0');
+      await page.check('input[name=source][value=folder]');
+      await page.setInputFiles('#folder-input', ggufDir);
+      await expect.poll(() => page.inputValue('#base-dir')).toBe(`gguf-demo/${GGUF_FILE}`);
+      expect(await page.inputValue('#xlora-dir')).toBe('gguf-demo/xlora');
+      expect(await page.inputValue('#adapter-root')).toBe('gguf-demo');
+      expect(await page.textContent('#layout-notes')).toBe('');
+      await page.selectOption('#dtype-select', 'q8_0');
+      await page.click('#load-button');
+      await page.waitForFunction(() => document.body.dataset.state === 'loading');
+      await waitState(page, 'ready');
+      expect(await page.isHidden('#error-box'), (await page.textContent('#error-box')) ?? '').toBe(true);
+      // 30 matrices (7 per block x 4, embedding, head) in q8_0; 9 norms stay f32
+      expect(await page.textContent('#model-summary')).toContain('base weights 30 q8_0, 9 f32;');
+      const text = await generate(page, GOLDEN_PROMPT, 12);
+      expect(await page.locator('#generated .tok').count()).toBe(12);
+      expect(text).toBe(expected);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+
+    it('names the missing tokenizer of a GGUF base that has neither tokenizer.json nor tokenizer.ggml metadata', async () => {
+      const noTok = join(work, 'gguf-no-tokenizer');
+      await writeDemoGguf(MODEL_DIR, noTok, 'bare.gguf', { stripTokenizer: true });
+      const { page, errors } = await open('backend=cpu&autoload=0');
+      await page.check('input[name=source][value=folder]');
+      await page.setInputFiles('#folder-input', noTok);
+      await expect.poll(() => page.inputValue('#base-dir')).toBe('gguf-no-tokenizer/bare.gguf');
+      await page.click('#load-button');
+      await expect.poll(() => page.textContent('#error-box')).toBe(
+        'InputError: gguf-no-tokenizer/bare.gguf: no tokenizer: no tokenizer.json beside the file and no tokenizer.ggml.* metadata in it; ' +
+        'the playground needs the base model\'s tokenizer to turn text into tokens');
+      expect(await page.getAttribute('body', 'data-state')).toBe('idle');
       expect(errors).toEqual([]);
       await page.context().close();
     });

@@ -9,17 +9,38 @@ const TYPES: Record<string, string> = {
   '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml',
 };
 
+/** One request the server answered: what the page asked for and how it was answered. */
+export interface ServedRequest {
+  method: string;
+  path: string;
+  /** the Range header, when there was one */
+  range?: string;
+  status: number;
+}
+
 export interface StaticServer {
   url: string;
+  /** every request so far, in order (tests check that weights came by Range) */
+  readonly requests: readonly ServedRequest[];
   close(): Promise<void>;
 }
 
+export interface ServeStaticOptions {
+  /** URL prefix ("/test-models/") -> folder served below it, next to the site root */
+  mounts?: Record<string, string>;
+}
+
 /** A loopback static file server for a built site (127.0.0.1, random port), with HEAD and Range like a real host. */
-export async function serveStatic(root: string): Promise<StaticServer> {
+export async function serveStatic(root: string, options: ServeStaticOptions = {}): Promise<StaticServer> {
+  const mounts = Object.entries(options.mounts ?? {});
+  const requests: ServedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    let file = join(root, path);
-    if (relative(root, file).startsWith('..')) {
+    const range = req.headers.range;
+    res.on('finish', () => requests.push({ method: req.method ?? 'GET', path, ...(range ? { range } : {}), status: res.statusCode }));
+    const [prefix, dir] = mounts.find(([p]) => path.startsWith(p)) ?? ['/', root];
+    let file = join(dir, path.slice(prefix.length));
+    if (relative(dir, file).startsWith('..')) {
       res.statusCode = 403;
       res.end();
       return;
@@ -36,6 +57,7 @@ export async function serveStatic(root: string): Promise<StaticServer> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
+    requests,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

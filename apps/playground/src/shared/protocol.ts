@@ -1,11 +1,21 @@
 /** Messages between the page (main thread) and the model worker. Everything here is structured-cloneable. */
 
 import type { BackendChoice } from './backend-choices.js';
+import type { DtypeChoice } from './dtype-choices.js';
+
+/** The base model (a transformers folder or a .gguf file), the X-LoRA checkpoint, the experts' root; the base's storage. */
+interface ModelLayoutSpec {
+  baseDir: string;
+  xloraDir: string;
+  adapterRoot: string;
+  /** default: as stored */
+  dtype?: DtypeChoice;
+}
 
 /** Where the model files come from. */
 export type ModelSourceSpec =
-  | { kind: 'url'; baseUrl: string; baseDir: string; xloraDir: string; adapterRoot: string }
-  | { kind: 'files'; files: [path: string, file: Blob][]; baseDir: string; xloraDir: string; adapterRoot: string };
+  | ({ kind: 'url'; baseUrl: string } & ModelLayoutSpec)
+  | ({ kind: 'files'; files: [path: string, file: Blob][] } & ModelLayoutSpec);
 
 /** PEFT's runtime knobs plus sampling, as the page sends them with every generate request. */
 export interface Knobs {
@@ -52,7 +62,10 @@ export interface ScalingsRows {
 
 export type Response =
   | { type: 'backend'; backend: BackendInUse; notice?: string }
-  | { type: 'progress'; loaded: number; total: number; file: string }
+  /** bytes of the base model read so far, of total; the tensor just read when the loader names it */
+  | { type: 'progress'; loaded: number; total: number; file: string; tensor?: string }
+  /** something the user should know that is not a failure (a format fallback, a server that ignores Range) */
+  | { type: 'notice'; text: string }
   | { type: 'phase'; text: string }
   | { type: 'loaded'; id: number; model: LoadedModelInfo; seconds: number }
   | { type: 'prompt'; id: number; ids: number[]; pieces: string[] }

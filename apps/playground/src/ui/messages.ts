@@ -21,3 +21,10 @@ export function showNotice(text: string | undefined): void {
   box.hidden = !text;
   box.textContent = text ?? '';
 }
+
+/** Adds a line to the yellow notice (notices from loading: format fallbacks, a server that ignores Range). */
+export function addNotice(text: string): void {
+  const box = byId('notice');
+  box.textContent = box.hidden || !box.textContent ? text : `${box.textContent}\n${text}`;
+  box.hidden = false;
+}

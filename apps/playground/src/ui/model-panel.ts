@@ -1,6 +1,7 @@
 import { detectLayout } from '../lib/detect-layout.js';
 import { filesFromDrop, filesFromInput, mergeFiles, type PickedFiles } from '../lib/model-files.js';
 import { BACKEND_CHOICES, isBackendChoice, type BackendChoice } from '../shared/backend-choices.js';
+import { DTYPE_LABELS, isDtypeChoice, type DtypeChoice } from '../shared/dtype-choices.js';
 import type { ModelSourceSpec } from '../shared/protocol.js';
 import { byId, h } from './dom.js';
 
@@ -13,6 +14,7 @@ const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)} MB`;
 export class ModelPanel {
   private files: PickedFiles = new Map();
   private readonly backendSelect = byId<HTMLSelectElement>('backend-select');
+  private readonly dtypeSelect = byId<HTMLSelectElement>('dtype-select');
   private readonly loadButton = byId<HTMLButtonElement>('load-button');
   private readonly progress = byId<HTMLProgressElement>('load-progress');
   private readonly status = byId('load-status');
@@ -28,8 +30,12 @@ export class ModelPanel {
       const note = !gpu && (c.id === 'webgpu' || c.id === 'ort-webgpu') ? ' — no WebGPU in this browser' : '';
       this.backendSelect.append(h('option', { value: c.id }, c.label + note));
     }
-    const fromUrl = new URLSearchParams(location.search).get('backend');
+    const query = new URLSearchParams(location.search);
+    const fromUrl = query.get('backend');
     this.backendSelect.value = isBackendChoice(fromUrl) ? fromUrl : 'auto';
+    for (const [id, label] of Object.entries(DTYPE_LABELS)) this.dtypeSelect.append(h('option', { value: id }, label));
+    const dtype = query.get('dtype');
+    this.dtypeSelect.value = isDtypeChoice(dtype) ? dtype : 'stored';
 
     for (const radio of document.querySelectorAll<HTMLInputElement>('input[name=source]')) {
       radio.addEventListener('change', () => this.showSource());
@@ -63,6 +69,10 @@ export class ModelPanel {
     return this.backendSelect.value as BackendChoice;
   }
 
+  get dtype(): DtypeChoice {
+    return this.dtypeSelect.value as DtypeChoice;
+  }
+
   get source(): SourceKind {
     return (document.querySelector<HTMLInputElement>('input[name=source]:checked')?.value ?? 'demo') as SourceKind;
   }
@@ -73,10 +83,11 @@ export class ModelPanel {
       baseDir: this.fields.baseDir.value.trim(),
       xloraDir: this.fields.xloraDir.value.trim(),
       adapterRoot: this.fields.adapterRoot.value.trim(),
+      dtype: this.dtype,
     };
     switch (this.source) {
       case 'demo':
-        return { kind: 'url', baseUrl: new URL('models/xlora-demo/', document.baseURI).href, ...DEMO_LAYOUT };
+        return { kind: 'url', baseUrl: new URL('models/xlora-demo/', document.baseURI).href, ...DEMO_LAYOUT, dtype: this.dtype };
       case 'url': {
         const raw = byId<HTMLInputElement>('url-input').value.trim();
         if (!raw) throw new Error('type the URL of the folder that holds the model (base model, X-LoRA checkpoint, experts)');
@@ -91,19 +102,21 @@ export class ModelPanel {
   setBusy(busy: boolean): void {
     this.loadButton.disabled = busy;
     this.backendSelect.disabled = busy;
+    this.dtypeSelect.disabled = busy;
   }
 
   showPhase(text: string): void {
     this.status.textContent = text;
   }
 
-  showProgress(loaded: number, total: number, file: string): void {
+  /** Bytes of the base model read so far; `tensor`: the one just read, where the loader names it. */
+  showProgress(loaded: number, total: number, file: string, tensor?: string): void {
     this.progress.hidden = false;
     const known = Number.isFinite(total) && total > 0;
     if (known) this.progress.value = loaded / total;
     else this.progress.removeAttribute('value');
     const name = file.split('/').pop();
-    this.status.textContent = `reading ${name}: ${mb(loaded)}${known ? ` of ${mb(total)}` : ''}`;
+    this.status.textContent = `reading ${name}: ${mb(loaded)}${known ? ` of ${mb(total)}` : ''}${tensor ? ` · ${tensor}` : ''}`;
   }
 
   /** Load finished (ok) or failed: hides the bar, leaves a one-line status. */

@@ -1,8 +1,10 @@
-import { i32, type Backend } from '@xlora/core';
+import { i32, InputError, type Backend } from '@xlora/core';
 import { loadXLoraModel, type XLoraModel } from '@xlora/model';
 import { scalingsLogToJson, toNpy, type ScalingsTensor } from '@xlora/scaling-logger';
 import type { BackendChoice } from '../shared/backend-choices.js';
-import type { Knobs, LoadedModelInfo, ModelSourceSpec, Response, ScalingsRows } from '../shared/protocol.js';
+import { loadDtypeOf } from '../shared/dtype-choices.js';
+import type { Knobs, ModelSourceSpec, Response, ScalingsRows } from '../shared/protocol.js';
+import { describeModel, expertNames } from './model-summary.js';
 import { fileSourceFor } from './model-source.js';
 import { startBackend } from './start-backend.js';
 
@@ -10,11 +12,6 @@ type Post = (msg: Response, transfer?: Transferable[]) => void;
 
 /** Lets queued messages (Stop) in between generation steps: the model's awaits alone are only microtasks. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
-/** Short expert names from the checkpoint's adapter paths ("experts/prose" → "prose"). */
-export function expertNames(adapters: Record<string, string>): string[] {
-  return Object.values(adapters).map((p) => p.replace(/\/+$/, '').split('/').pop() || p);
-}
 
 /** The worker's state: one backend, one model, at most one generation at a time. */
 export class Session {
@@ -36,37 +33,26 @@ export class Session {
     this.backend = backend;
     this.post({ type: 'backend', backend: { choice: used, name: backend.info.name, device: backend.info.device }, notice });
     this.post({ type: 'phase', text: 'reading the base model…' });
+    const tell = (text: string) => this.post({ type: 'notice', text });
     const model = await loadXLoraModel({
-      source: fileSourceFor(spec),
+      source: fileSourceFor(spec, tell),
       baseDir: spec.baseDir,
       xloraDir: spec.xloraDir,
       adapterRoot: spec.adapterRoot,
       backend,
-      onProgress: (loaded, total, file) => {
-        this.post({ type: 'progress', loaded, total, file });
+      dtype: loadDtypeOf(spec.dtype ?? 'stored'),
+      onNotice: tell,
+      onProgress: (loaded, total, file, tensor) => {
+        this.post({ type: 'progress', loaded, total, file, tensor });
       },
     });
     if (!model.parts.tokenizer) {
-      throw new Error(`${spec.baseDir || '.'}/tokenizer.json: not found; the playground needs the base model's tokenizer.json to turn text into tokens`);
+      model.dispose();
+      throw new InputError(noTokenizerMessage(spec.baseDir));
     }
     this.model = model;
     this.softmaxTopK = model.parts.xloraConfig.enableSoftmaxTopk;
-    const xc = model.parts.xloraConfig;
-    const cfg = model.config as { hiddenSize?: number; numHiddenLayers?: number; vocabSize?: number; modelType?: string };
-    const info: LoadedModelInfo = {
-      experts: expertNames(xc.adapters),
-      layers: model.wrappedModules.map((m) => m.modulePath),
-      layerwise: xc.layerwiseScalings,
-      summary: `${cfg.modelType ?? 'llama'}: ${cfg.numHiddenLayers} blocks, hidden ${cfg.hiddenSize}, vocab ${cfg.vocabSize}; ` +
-        `${model.numExperts} experts (${expertNames(xc.adapters).join(', ')}), ${model.numLayers} LoRA layers, ` +
-        `${xc.layerwiseScalings ? 'layerwise' : 'shared'} scalings`,
-      defaults: {
-        topK: model.getTopKLora(),
-        softmaxTopK: xc.enableSoftmaxTopk,
-        globalScalingWeight: model.getGlobalScalingWeight(),
-        scalingPassValue: model.getScalingPassValue(),
-      },
-    };
+    const info = describeModel(model);
     this.post({ type: 'loaded', id, model: info, seconds: (performance.now() - started) / 1000 });
   }
 
@@ -167,6 +153,15 @@ export class Session {
     if (model.getGlobalScalingWeight() !== k.globalScalingWeight) model.setGlobalScalingWeight(k.globalScalingWeight);
     if (model.getScalingPassValue() !== k.scalingPassValue) model.setScalingPassValue(k.scalingPassValue);
   }
+}
+
+/** A loaded base without a tokenizer: a transformers folder without tokenizer.json, or a GGUF without either. */
+function noTokenizerMessage(baseDir: string): string {
+  const need = 'the playground needs the base model\'s tokenizer to turn text into tokens';
+  if (/\.gguf$/i.test(baseDir)) {
+    return `${baseDir}: no tokenizer: no tokenizer.json beside the file and no tokenizer.ggml.* metadata in it; ${need}`;
+  }
+  return `${baseDir || '.'}/tokenizer.json: not found (nor, for a GGUF base, tokenizer.ggml.* metadata); ${need}`;
 }
 
 /** Joins consecutive scalings row blocks into one. */
