@@ -28,7 +28,7 @@ let diff = new Float64Array(64);
 let trial = new Uint8Array(64);
 
 /** Each group's search state between its setup and its trials. */
-const state = { min: [0, 0], sumW: [0, 0], sumX: [0, 0], range: [0, 0], best: [0, 0], searching: [false, false] };
+const state = { min: [0, 0], max: [0, 0], sumW: [0, 0], sumX: [0, 0], range: [0, 0], best: [0, 0], searching: [false, false] };
 
 /**
  * make_qkx2_quants for `count` consecutive groups of n values: for group g, levels L[lOff + g·n + i] in 0..nmax
@@ -37,9 +37,8 @@ const state = { min: [0, 0], sumW: [0, 0], sumX: [0, 0], range: [0, 0], best: [0
  * return value and the_min).
  *
  * Every intermediate is an f32 in C's evaluation order, so each group's result is what the one-group C function
- * computes; as first transcribed here, each trial divides by the range of the original min (ggml divides by
- * max − min with the min of the best trial so far) and subtracts the current min, and the digests in
- * q4-k-quantize.test.ts pin that output. Speed without changing a bit: groups are searched two at a time, each
+ * computes: as in ggml, once a trial beats the best error its min becomes the min of the later trials (both in
+ * x − min and in the range max − min). Speed without changing a bit: groups are searched two at a time, each
  * trial step of both in one pass (a group's sums are chains of dependent f32 additions: two chains in flight keep
  * the FPU busy), x − min is computed once per min, and nothing is allocated.
  */
@@ -103,6 +102,7 @@ function setup(
   mins[g] = -lo;
   state.searching[slot] = true;
   state.min[slot] = lo;
+  state.max[slot] = hi;
   state.sumW[slot] = sw;
   state.sumX[slot] = sx;
   state.range[slot] = r;
@@ -118,7 +118,8 @@ function searchPair(
   const onA = state.searching[0], onB = state.searching[1];
   let minA = state.min[0], minB = state.min[1];
   const sumWA = state.sumW[0], sumWB = state.sumW[1], sumXA = state.sumX[0], sumXB = state.sumX[1];
-  const rangeA = state.range[0], rangeB = state.range[1];
+  const maxA = state.max[0], maxB = state.max[1];
+  let rangeA = state.range[0], rangeB = state.range[1];
   let bestA = state.best[0], bestB = state.best[1];
   for (let is = 0; is <= nstep; is++) {
     const step = f(f(rmin + f(rdelta * is)) + nmax);
@@ -167,6 +168,7 @@ function searchPair(
       mins[a] = -tminA;
       if (tminA !== minA) {
         minA = tminA;
+        rangeA = f(maxA - minA);
         for (let i = 0; i < n; i++) diff[i] = f(x[xa + i] - minA);
       }
     }
@@ -177,6 +179,7 @@ function searchPair(
       mins[b] = -tminB;
       if (tminB !== minB) {
         minB = tminB;
+        rangeB = f(maxB - minB);
         for (let i = 0; i < n; i++) diff[n + i] = f(x[xb + i] - minB);
       }
     }
