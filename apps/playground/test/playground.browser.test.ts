@@ -2,7 +2,7 @@
  * The playground in a real browser: builds the site (vite build), serves dist/ from 127.0.0.1, drives Debian's
  * Chromium with playwright-core, loads the bundled demo model and checks what a user sees.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -49,7 +49,7 @@ if (!HAVE_CHROMIUM && IN_CI) {
       await writeDemoGguf(MODEL_DIR, ggufDir, GGUF_FILE);
       const dist = join(APP_DIR, 'dist');
       await buildSite(dist);
-      server = await serveStatic(dist, { mounts: { '/test-models/': work } });
+      server = await serveStatic(dist, { mounts: { '/test-models/': work, '/no-range/': work }, ignoreRangeBelow: ['/no-range/'] });
       browser = await chromium.launch({
         executablePath: CHROMIUM,
         args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update',
@@ -249,6 +249,35 @@ if (!HAVE_CHROMIUM && IN_CI) {
       const fromGguf = await generate(page, GOLDEN_PROMPT, 12);
       expect(await page.locator('#generated .tok').count()).toBe(12);
       expect(fromGguf).toBe(fromSafetensors);
+      expect(errors).toEqual([]);
+      await page.context().close();
+    });
+
+    it('loads a GGUF by URL from a server that ignores Range (whole downloads, each file noticed once); a folder URL says to name the file', async () => {
+      const { page, errors } = await open('backend=cpu&autoload=0');
+      await page.check('input[name=source][value=url]');
+      await page.fill('#url-input', `${server.url}no-range/gguf-demo/`);
+      await page.fill('#base-dir', '');
+      await page.fill('#xlora-dir', 'xlora');
+      await page.fill('#adapter-root', '');
+      await page.click('#load-button');
+      await expect.poll(() => page.textContent('#error-box')).toBe(`InputError: ${server.url}no-range/gguf-demo/config.json: file not found ` +
+        '(for a GGUF base over a URL, name the .gguf file itself, e.g. base/model.gguf: a web server cannot list a folder)');
+
+      await page.fill('#base-dir', GGUF_FILE);
+      await page.click('#load-button');
+      await page.waitForFunction(() => document.body.dataset.state === 'loading');
+      await waitState(page, 'ready');
+      expect(await page.isHidden('#error-box'), (await page.textContent('#error-box')) ?? '').toBe(true);
+      const size = statSync(join(ggufDir, GGUF_FILE)).size;
+      // one line per file the loader read by range (the GGUF first, then the experts), each shown once
+      const lines = ((await page.textContent('#notice')) ?? '').split('\n');
+      expect(lines[0]).toBe(`${server.url}no-range/gguf-demo/${GGUF_FILE}: the server ignored the Range request ` +
+        `(HTTP 200 instead of 206), so the whole file (${size} bytes) is downloaded and held in memory`);
+      expect(lines.slice(1).map((l) => l.replace(/ \(\d+ bytes\)/, ''))).toEqual(['prose', 'code', 'math'].map((e) =>
+        `${server.url}no-range/gguf-demo/experts/${e}/adapter_model.safetensors: the server ignored the Range request ` +
+        '(HTTP 200 instead of 206), so the whole file is downloaded and held in memory'));
+      expect(await generate(page, GOLDEN_PROMPT, 12)).toMatch(new RegExp(`^${GOLDEN_CONTINUATION}`));
       expect(errors).toEqual([]);
       await page.context().close();
     });

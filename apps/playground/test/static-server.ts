@@ -28,6 +28,8 @@ export interface StaticServer {
 export interface ServeStaticOptions {
   /** URL prefix ("/test-models/") -> folder served below it, next to the site root */
   mounts?: Record<string, string>;
+  /** URL prefixes below which Range headers are ignored (200 with the whole file), like some static hosts */
+  ignoreRangeBelow?: string[];
 }
 
 /** A loopback static file server for a built site (127.0.0.1, random port), with HEAD and Range like a real host. */
@@ -51,6 +53,7 @@ export async function serveStatic(root: string, options: ServeStaticOptions = {}
       res.end(`not found: ${path}`);
       return;
     }
+    if (options.ignoreRangeBelow?.some((p) => path.startsWith(p))) delete req.headers.range;
     sendFile(req, res, file, TYPES[extname(file)]);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

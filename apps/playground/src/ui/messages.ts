@@ -22,9 +22,11 @@ export function showNotice(text: string | undefined): void {
   box.textContent = text ?? '';
 }
 
-/** Adds a line to the yellow notice (notices from loading: format fallbacks, a server that ignores Range). */
+/** Adds a line to the yellow notice (notices from loading: format fallbacks, a server that ignores Range); a line already shown is not repeated. */
 export function addNotice(text: string): void {
   const box = byId('notice');
-  box.textContent = box.hidden || !box.textContent ? text : `${box.textContent}\n${text}`;
+  const lines = box.hidden || !box.textContent ? [] : box.textContent.split('\n');
+  if (!lines.includes(text)) lines.push(text);
+  box.textContent = lines.join('\n');
   box.hidden = false;
 }

@@ -5,7 +5,7 @@ import type { BackendChoice } from '../shared/backend-choices.js';
 import { loadDtypeOf } from '../shared/dtype-choices.js';
 import type { Knobs, ModelSourceSpec, Response, ScalingsRows } from '../shared/protocol.js';
 import { describeModel, expertNames } from './model-summary.js';
-import { fileSourceFor } from './model-source.js';
+import { checkUrlBase, fileSourceFor } from './model-source.js';
 import { startBackend } from './start-backend.js';
 
 type Post = (msg: Response, transfer?: Transferable[]) => void;
@@ -34,8 +34,10 @@ export class Session {
     this.post({ type: 'backend', backend: { choice: used, name: backend.info.name, device: backend.info.device }, notice });
     this.post({ type: 'phase', text: 'reading the base model…' });
     const tell = (text: string) => this.post({ type: 'notice', text });
+    const source = fileSourceFor(spec, tell);
+    await checkUrlBase(source, spec);
     const model = await loadXLoraModel({
-      source: fileSourceFor(spec, tell),
+      source,
       baseDir: spec.baseDir,
       xloraDir: spec.xloraDir,
       adapterRoot: spec.adapterRoot,
