@@ -11,6 +11,11 @@ export const MS_DOMAIN = 'com.microsoft';
  * the large ones move to external data (a file beside the model, or an in-memory buffer for a session).
  */
 export const EXTERNAL_DATA_THRESHOLD_BYTES = 2_000_000_000;
+/**
+ * Weight-derived initializers of at least this many bytes go to the ExportOptions.initializerStore (when there is
+ * one); smaller ones (norm weights, constant scalings) stay in the model, where writing them per export costs nothing.
+ */
+export const STORED_INITIALIZER_MIN_BYTES = 64 * 1024;
 /** Initializers smaller than this stay inside the model even when external data is used. */
 export const EXTERNAL_DATA_MIN_TENSOR_BYTES = 1024;
 /** Offsets of tensors in an external data file are aligned to this (lets ORT memory-map them). */

@@ -6,6 +6,7 @@ import type { OrtModule, OrtSessionOptions } from './ort-types.js';
 import { probeModel } from './probe.js';
 import { messageOf, OrtBackend } from './session-runner.js';
 import { ORT_WEIGHT_FORMATS } from './weight-formats.js';
+import { WeightFile, weightFileParent } from './weight-file.js';
 
 export type NodeEp = 'cuda' | 'webgpu' | 'cpu';
 
@@ -25,6 +26,12 @@ export interface OnnxBackendOptions {
   export?: ExportOptions;
   /** ORT intra-op threads (default flags.DEFAULT_INTRA_OP_THREADS: 1, the fastest decode measured here) */
   threads?: number;
+  /**
+   * Folder for the weight file all of the backend's sessions read their weights from (written once per weight
+   * tensor; removed on dispose or exit). Default: the system temp folder, unless it is a tmpfs (a file there is RAM).
+   * null, or a tmpfs default: each session gets its weights as in-memory external data (one ORT copy per session).
+   */
+  weightDir?: string | null;
   /** extra ORT session options (optimisation level, logging; intraOpNumThreads if `threads` is not given) */
   sessionOptions?: OrtSessionOptions;
 }
@@ -108,6 +115,13 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
     }
     const onDevice = ep === 'webgpu' && (options.keepOutputsOnDevice ?? true);
     const fallbackReason = ep === asked ? null : failures.join('\n');
+    const parent = options.weightDir === null ? null : weightFileParent(options.weightDir);
+    let weightStore: WeightFile | null = null;
+    try {
+      weightStore = parent === null ? null : new WeightFile(parent);
+    } catch (err) {
+      throw new BackendError(`onnxruntime-node: cannot create the weight file folder in ${parent}: ${messageOf(err)}`, { cause: err });
+    }
     const version = (ort.env as { versions?: { node?: string } } | undefined)?.versions?.node ?? '1.30';
     return new OnnxBackend({
       ort,
@@ -121,6 +135,7 @@ export async function createOnnxBackend(options: OnnxBackendOptions = {}): Promi
       exportOptions: { ...defaultExportOptions(ep), ...options.export },
       outputLocation: onDevice ? 'gpu-buffer' : 'cpu',
       readback: 'identity-session',
+      weightStore,
     }, ep, fallbackReason);
   }
   throw new BackendError(failures.length === 1 ? failures[0] : `no execution provider could start:\n  ${failures.join('\n  ')}`);

@@ -4,6 +4,7 @@ import {
   type HostTensor, type RunOptions, type WeightMap,
 } from '@xlora/core';
 import { externalFileBytes } from './export/external-data.js';
+import type { FileInitializerStore } from './export/initializer-store.js';
 import { graphToModel, serializeModel } from './export/export-graph.js';
 import type { ExportOptions } from './export/options.js';
 import type { ElemType } from './export/proto.js';
@@ -36,6 +37,11 @@ export interface OrtRunnerConfig {
    * flight at once (concurrent generate calls on one model) never settle. onnxruntime-node runs sessions concurrently.
    */
   exclusiveSessions?: boolean;
+  /**
+   * Weight initializers go to this store once for all sessions and sessions load from model files beside it (node:
+   * the on-disk weight file); without one, each session gets its weights as in-memory external data.
+   */
+  weightStore?: FileInitializerStore | null;
 }
 
 const ORT_TYPE: Record<DType, OrtDataType> = { f32: 'float32', i32: 'int32' };
@@ -75,29 +81,42 @@ export class OrtBackend implements Backend {
     return this.sessionCalls ? this.sessionCalls.run(call) : call();
   }
 
-  /** Exports the graph and creates its session (weights inside the model, or in-memory external data past 2 GB). */
+  /**
+   * Exports the graph and creates its session: with a weight store, from a model file whose weight initializers
+   * are in the store's file (written once for all graphs); else with the weights as in-memory external data.
+   */
   async compile(graph: Graph, weights: WeightMap): Promise<Executable> {
     this.check();
     checkWeights(graph, weights);
+    const store = this.config.weightStore ?? null;
     // every storage format goes to the exporter as it is: block formats become MatMulNBits / GatherBlockQuantized,
     // f16/bf16 tables a Gather + Cast, and what no lowering reads natively is dequantized there, for this export only
-    const model = graphToModel(graph, weights, this.config.exportOptions);
-    // Every initializer of EXTERNAL_DATA_MIN_TENSOR_BYTES or more goes to the session as its own in-memory external
-    // "file" whose data is a view of the tensor's bytes: the model protobuf then holds no weights, so no serialized
-    // copy of them exists next to ORT's own (see README "Memory").
-    const { bytes, externalFiles } = serializeModel(model, {
-      ...this.config.exportOptions,
-      externalDataThresholdBytes: 0,
-      external: { location: (i) => `${graph.name.replace(/[^\w.-]/g, '_')}.w${i}.bin`, maxChunkBytes: 0 },
-    });
+    const model = graphToModel(graph, weights, store ? { ...this.config.exportOptions, initializerStore: store } : this.config.exportOptions);
     const options: OrtSessionOptions = { ...this.config.sessionOptions };
     if (this.config.outputLocation !== 'cpu') options.preferredOutputLocation = this.config.outputLocation;
-    if (externalFiles.length) options.externalData = externalFiles.map((f) => ({ path: f.path, data: externalFileBytes(f) }));
+    let source: Uint8Array | string;
+    if (store) {
+      // the weights are in the store's file already; what is left (small constants) fits in the model
+      source = store.writeModel(serializeModel(model, { ...this.config.exportOptions, externalDataThresholdBytes: Infinity, external: { location: () => '' } }).bytes);
+    } else {
+      // Every initializer of EXTERNAL_DATA_MIN_TENSOR_BYTES or more goes to the session as its own in-memory external
+      // "file" whose data is a view of the tensor's bytes: the model protobuf then holds no weights, so no serialized
+      // copy of them exists next to ORT's own (see README "Memory").
+      const { bytes, externalFiles } = serializeModel(model, {
+        ...this.config.exportOptions,
+        externalDataThresholdBytes: 0,
+        external: { location: (i) => `${graph.name.replace(/[^\w.-]/g, '_')}.w${i}.bin`, maxChunkBytes: 0 },
+      });
+      if (externalFiles.length) options.externalData = externalFiles.map((f) => ({ path: f.path, data: externalFileBytes(f) }));
+      source = bytes;
+    }
     let session: OrtSession;
     try {
-      session = await this.sessionCall(() => this.ort.InferenceSession.create(bytes, options));
+      session = await this.sessionCall(() => this.ort.InferenceSession.create(source, options));
     } catch (err) {
       throw new BackendError(`${this.info.name}: ORT could not create a session for graph "${graph.name}" on ${this.info.device}: ${messageOf(err)}`, { cause: err });
+    } finally {
+      if (typeof source === 'string') store?.removeModel(source);
     }
     return new OrtExecutable(graph, session);
   }
@@ -158,6 +177,8 @@ export class OrtBackend implements Backend {
     this.disposed = true;
     for (const s of this.readbackSessions.values()) void s.then((x) => x.release()).catch(() => undefined);
     this.readbackSessions.clear();
+    // sessions that read the weight file keep their mappings (unlinking leaves mapped pages valid)
+    this.config.weightStore?.dispose();
   }
 
   private wrap(t: OrtTensor): OrtDeviceTensor {

@@ -1,9 +1,18 @@
 import { dequantize, InputError, isPacked, type Dim, type Graph, type GraphNode, type HostTensor, type PackedTensor, type WeightMap, type WeightTensor } from '@xlora/core';
 import type { NodeProto, TensorProto } from 'onnx-buf';
-import { MS_DOMAIN } from '../flags.js';
+import { MS_DOMAIN, STORED_INITIALIZER_MIN_BYTES } from '../flags.js';
+import { tensorByteLength } from './initializer-store.js';
 import type { ExportOptions } from './options.js';
-import { isBlockQuantizable, toBlockQuantized, type BlockQuantized } from './packed/block-quantized.js';
+import { blockLayout, isBlockQuantizable, toBlockQuantized, type BlockLayout, type BlockQuantized } from './packed/block-quantized.js';
 import { float, int, nodeProto, tensorAttr, tensorProto, type AttrValue, type ElemType, type TensorData } from './proto.js';
+
+/** A weight's block-quantized form: its layout now, its arrays when an initializer has to be made from them. */
+export interface BlockForm extends BlockLayout {
+  /** the stored weight tensor it is repacked from */
+  source: PackedTensor;
+  /** the repacked arrays (repacked once per export, on first call) */
+  arrays(): BlockQuantized;
+}
 
 export interface OpOptions {
   attrs?: Readonly<Record<string, AttrValue>>;
@@ -28,7 +37,7 @@ export class OnnxBuilder {
   private readonly constants = new Map<string, string>();
   private readonly weightNames = new Map<string, string>();
   private readonly transposed = new Map<string, string>();
-  private readonly repacked = new Map<string, BlockQuantized>();
+  private readonly repacked = new Map<string, BlockForm>();
   private readonly widened = new Map<string, HostTensor>();
   /** weights that some node uses as they are (not only as a MatMul operand) */
   private readonly plainUse: Set<string>;
@@ -96,13 +105,25 @@ export class OnnxBuilder {
     return name;
   }
 
+  /**
+   * An initializer made from weight tensor `source` (`make` gives its bytes): in the initializer store when the
+   * options have one and it is large enough (made once for all exports), else in the model.
+   */
+  derivedInitializer(base: string, type: ElemType, dims: readonly number[], source: WeightTensor, make: () => TensorData): string {
+    const name = this.fresh(base);
+    this.pushDerived(name, base, type, dims, source, make);
+    return name;
+  }
+
   /** The ONNX name of an IR value used as it is; weights become initializers on first use. */
   value(name: string): string {
     if (!this.graph.weights.some((w) => w.name === name)) return name;
     const known = this.weightNames.get(name);
     if (known) return known;
-    const t = this.hostWeight(name);
-    this.initializers.push(tensorProto(name, t.dtype, t.shape, t.data));
+    const stored = this.storedWeight(name);
+    // a packed weight read where no lowering takes its format is widened to f32 (same shape)
+    const type: ElemType = isPacked(stored) ? 'f32' : stored.dtype;
+    this.pushDerived(name, name, type, stored.shape, stored, () => this.hostWeight(name).data);
     this.weightNames.set(name, name);
     return name;
   }
@@ -116,14 +137,16 @@ export class OnnxBuilder {
 
   /**
    * Graph weight `name` in MatMulNBits / GatherBlockQuantized layout when it is stored in a ggml block format those
-   * ops compute from exactly (q4_0, q8_0, q4_k, q6_k), else null. Repacked once per export.
+   * ops compute from exactly (q4_0, q8_0, q4_k, q6_k), else null. Its arrays are repacked at most once per export,
+   * and not at all when the initializer store has them already.
    */
-  blockQuantized(name: string): BlockQuantized | null {
+  blockQuantized(name: string): BlockForm | null {
     const t = this.packedWeight(name);
     if (!t || !isBlockQuantizable(t)) return null;
     let q = this.repacked.get(name);
     if (!q) {
-      q = toBlockQuantized(t, name);
+      let arrays: BlockQuantized | null = null;
+      q = { ...blockLayout(t, name), source: t, arrays: () => (arrays ??= toBlockQuantized(t, name)) };
       this.repacked.set(name, q);
     }
     return q;
@@ -139,9 +162,10 @@ export class OnnxBuilder {
     let out: string;
     const isWeight = this.graph.weights.some((w) => w.name === name);
     if (isWeight && !this.plainUse.has(name)) {
-      const t = this.hostWeight(name);
-      if (t.shape.length !== 2 || t.dtype !== 'f32') throw new InputError(`weight "${name}": a MatMul weight must be 2-D f32, got ${t.dtype} [${t.shape}]`);
-      out = this.initializer(`${name}.T`, 'f32', [t.shape[1], t.shape[0]], transposedOf(t));
+      const stored = this.storedWeight(name);
+      const dtype = isPacked(stored) ? 'f32' : stored.dtype;
+      if (stored.shape.length !== 2 || dtype !== 'f32') throw new InputError(`weight "${name}": a MatMul weight must be 2-D f32, got ${dtype} [${stored.shape}]`);
+      out = this.derivedInitializer(`${name}.T`, 'f32', [stored.shape[1], stored.shape[0]], stored, () => transposedOf(this.hostWeight(name)));
     } else {
       out = this.op1('Transpose', [this.value(name)], { name: `${name}.T`, attrs: { perm: { kind: 'ints', value: [1, 0] } } });
     }
@@ -163,6 +187,13 @@ export class OnnxBuilder {
     const name = this.initializer(`const_${type}`, type, dims, data);
     if (short) this.constants.set(key, name);
     return name;
+  }
+
+  private pushDerived(name: string, key: string, type: ElemType, dims: readonly number[], source: WeightTensor, make: () => TensorData): void {
+    const store = this.options.initializerStore;
+    this.initializers.push(store && tensorByteLength(type, dims) >= STORED_INITIALIZER_MIN_BYTES
+      ? store.initializer(name, type, dims, source, key, make)
+      : tensorProto(name, type, dims, make()));
   }
 
   private storedWeight(name: string): WeightTensor {

@@ -1,3 +1,5 @@
+import type { InitializerStore } from './initializer-store.js';
+
 /** Which lowering the exporter uses where there is more than one. */
 export interface ExportOptions {
   /**
@@ -27,6 +29,11 @@ export interface ExportOptions {
   matMulNBitsAccuracyLevel?: 0 | 1 | 2 | 3 | 4;
   /** Move initializers to external data when their total exceeds this many bytes (default: flags). */
   externalDataThresholdBytes?: number;
+  /**
+   * Initializers derived from weight tensors (of at least flags.STORED_INITIALIZER_MIN_BYTES) go here instead of into
+   * the model, made once for all exports over the same tensors (the ORT node backend's weight file).
+   */
+  initializerStore?: InitializerStore;
   /** Model metadata_props (string key/values). */
   metadata?: Readonly<Record<string, string>>;
 }

@@ -20,21 +20,23 @@ export const lowerGather: Lowering<'Gather'> = (b, node) => {
     const { rows, cols, bits, blockSize } = q;
     const blocks = cols / blockSize;
     const inputs = [
-      b.initializer(`${table}.table_q${bits}`, 'u8', [rows, (cols * bits) / 8], q.data),
+      b.derivedInitializer(`${table}.table_q${bits}`, 'u8', [rows, (cols * bits) / 8], q.source, () => q.arrays().data),
       b.value(ids),
-      b.initializer(`${table}.table_scales`, 'f32', [rows, blocks], q.scales),
+      b.derivedInitializer(`${table}.table_scales`, 'f32', [rows, blocks], q.source, () => q.arrays().scales),
     ];
-    if (q.zeroPoints) inputs.push(b.initializer(`${table}.table_zero_points`, 'u8', [rows, q.zeroPoints.length / rows], q.zeroPoints));
+    if (q.zeroPointBytesPerRow !== null) {
+      inputs.push(b.derivedInitializer(`${table}.table_zero_points`, 'u8', [rows, q.zeroPointBytesPerRow], q.source, () => q.arrays().zeroPoints!));
+    }
     const attrs = {
       gather_axis: { kind: 'int' as const, value: 0 }, quantize_axis: { kind: 'int' as const, value: 1 },
       block_size: { kind: 'int' as const, value: blockSize }, bits: { kind: 'int' as const, value: bits },
     };
-    if (!q.mins) {
+    if (!q.hasMins) {
       b.op('GatherBlockQuantized', inputs, { name, domain: MS_DOMAIN, attrs, outputs });
       return;
     }
     const scaled = b.op1('GatherBlockQuantized', inputs, { name, domain: MS_DOMAIN, attrs }); // [B,S,H]
-    const mins = b.op1('Gather', [b.initializer(`${table}.table_mins`, 'f32', [rows, blocks], q.mins), b.value(ids)], { name, attrs: axis0 }); // [B,S,H/bs]
+    const mins = b.op1('Gather', [b.derivedInitializer(`${table}.table_mins`, 'f32', [rows, blocks], q.source, () => q.arrays().mins!), b.value(ids)], { name, attrs: axis0 }); // [B,S,H/bs]
     const grouped = b.op1('Reshape', [scaled, b.constI64([0, 0, blocks, blockSize])], { name }); // [B,S,H/bs,bs]
     const shifted = b.op1('Sub', [grouped, b.op1('Unsqueeze', [mins, b.constI64([-1])], { name })], { name });
     b.op('Reshape', [shifted, b.constI64([0, 0, cols])], { name, outputs });
@@ -42,7 +44,7 @@ export const lowerGather: Lowering<'Gather'> = (b, node) => {
   }
   const packed = b.packedWeight(table);
   if (packed && (packed.format === 'f16' || packed.format === 'bf16')) {
-    const half = b.initializer(table, packed.format, packed.shape, packed.bytes);
+    const half = b.derivedInitializer(table, packed.format, packed.shape, packed, () => packed.bytes);
     const rows = b.op1('Gather', [half, b.value(ids)], { name, attrs: axis0 });
     b.op('Cast', [rows], { name, outputs, attrs: CAST_TO_FLOAT });
     return;

@@ -50,3 +50,27 @@ export function toBlockQuantized(t: PackedTensor, what: string): BlockQuantized 
   }
   return repack(t, t.shape[0], t.shape[1]);
 }
+
+/** The shape of a weight's block-quantized form without its arrays: what an export needs to name and wire them. */
+export interface BlockLayout {
+  bits: 4 | 8;
+  blockSize: 16 | 32;
+  rows: number;
+  cols: number;
+  /** bytes of zero points per row; null when the format uses the ops' default */
+  zeroPointBytesPerRow: number | null;
+  hasMins: boolean;
+}
+
+/** The layout of `t`'s block-quantized form, from a repack of its first row only (every row is laid out alike). */
+export function blockLayout(t: PackedTensor, what: string): BlockLayout {
+  const [rows, cols] = t.shape;
+  const sample = rows === 0 ? toBlockQuantized(t, what) : null;
+  if (sample) return { bits: sample.bits, blockSize: sample.blockSize, rows, cols, zeroPointBytesPerRow: null, hasMins: sample.mins !== null };
+  const rowBytes = t.bytes.byteLength / rows;
+  const first = toBlockQuantized({ format: t.format, shape: [1, cols], bytes: t.bytes.subarray(0, rowBytes) }, what);
+  return {
+    bits: first.bits, blockSize: first.blockSize, rows, cols,
+    zeroPointBytesPerRow: first.zeroPoints ? first.zeroPoints.length : null, hasMins: first.mins !== null,
+  };
+}
