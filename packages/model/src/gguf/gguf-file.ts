@@ -20,6 +20,8 @@ export interface GgufFile {
   tensor(name: string): GgufTensorInfo | undefined;
   /** The tensor's data: f32 as a HostTensor, the other formats as a PackedTensor (shape [out, in] order). */
   readTensor(name: string): Promise<WeightTensor>;
+  /** Closes the file (one handle serves the header and every tensor read); idempotent. */
+  close(): Promise<void>;
 }
 
 /** Reads the header of `path` (by byte ranges: a first 1 MiB, doubled while the metadata goes on). */
@@ -28,6 +30,15 @@ export async function openGguf(src: FileSource, path: string): Promise<GgufFile>
 }
 
 export async function ggufFileFrom(reader: ByteRangeReader): Promise<GgufFile> {
+  try {
+    return await readHeader(reader);
+  } catch (err) {
+    await reader.close();
+    throw err;
+  }
+}
+
+async function readHeader(reader: ByteRangeReader): Promise<GgufFile> {
   const { file, size } = reader;
   let want = Math.min(size, GGUF_LIMITS.firstReadBytes);
   let header: GgufHeader;
@@ -57,6 +68,7 @@ export async function ggufFileFrom(reader: ByteRangeReader): Promise<GgufFile> {
       if (!info) throw new GgufError('bad-value', `${file}: no tensor named ${JSON.stringify(name)}`);
       return readTensorData(reader, info);
     },
+    close: () => reader.close(),
   };
 }
 

@@ -25,5 +25,11 @@ export async function ggufTextTokenizer(gguf: GgufFile): Promise<HfTextTokenizer
 export async function loadGgufTokenizer(src: FileSource, path: string, gguf?: GgufFile): Promise<HfTextTokenizer | null> {
   const dir = normalizePath(path).split('/').slice(0, -1).join('/');
   if (await src.exists(joinPath(dir, 'tokenizer.json'))) return loadTokenizer(src, dir);
-  return ggufTextTokenizer(gguf ?? (await openGguf(src, path)));
+  if (gguf) return ggufTextTokenizer(gguf);
+  const opened = await openGguf(src, path);
+  try {
+    return await ggufTextTokenizer(opened);
+  } finally {
+    await opened.close();
+  }
 }

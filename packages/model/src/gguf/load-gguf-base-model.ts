@@ -20,6 +20,14 @@ import { permuteQkRows } from './qk-permute.js';
  */
 export async function loadGgufBaseModel(src: FileSource, path: string, opts: { onProgress?: LoadProgress } = {}): Promise<LoadedBaseModel> {
   const gguf = await openGguf(src, path);
+  try {
+    return await loadFrom(gguf, path, opts);
+  } finally {
+    await gguf.close();
+  }
+}
+
+async function loadFrom(gguf: GgufFile, path: string, opts: { onProgress?: LoadProgress }): Promise<LoadedBaseModel> {
   const config = ggufLlamaConfig(gguf);
   const plan = planTensors(gguf, config);
   const arch = config.modelType;
