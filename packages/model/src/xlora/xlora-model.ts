@@ -70,11 +70,37 @@ export interface GenerateResult {
 }
 
 /** PEFT's runtime knobs as one call sees them: each call takes a copy when it starts. */
-interface Knobs {
+export interface Knobs {
   topK: number | null;
   softmaxTopK: boolean;
   globalWeight: number;
   scalingPassValue: number;
+}
+
+/** What a step needs of KV caches: KvCaches, or a scheduler's own (e.g. rows of several sequences in one padded cache). */
+export type StepCaches = Pick<KvCaches, 'feeds' | 'presentNames' | 'advance'>;
+
+/** One cached step over rows a scheduler assembled (serving): see XLoraModel.runStep. */
+export interface BatchStepInput {
+  /** 'xlora': scaling pass, classifier, real pass (caches of both passes); 'frozen': the real pass only, with `scalings` */
+  mode: 'xlora' | 'frozen';
+  knobs: Knobs;
+  caches: StepCaches;
+  /** i32 [B,S] */
+  inputIds: HostTensor;
+  /** i32 [B,S], per row */
+  positionIds: HostTensor;
+  /** i32 [B,past+S]: 0 at the cache columns a row does not own (gaps), 1 at its tokens */
+  attentionMask: HostTensor;
+  /** frozen: [B,1,Lc,C] per row, as each layer uses them (after top-k / softmax-top-k) */
+  scalings?: HostTensor<'f32'>;
+}
+
+export interface BatchStepOutput {
+  /** [B,1,V] logits of each row's last position */
+  logits: HostTensor<'f32'>;
+  /** xlora: [B,S,Lc,C] after the classifier softmax, before top-k */
+  scalings?: HostTensor<'f32'>;
 }
 
 /**
@@ -291,6 +317,37 @@ export class XLoraModel {
     return { tokens, stepLogits: options.returnStepLogits ? stepLogits : undefined, stopReason, notes };
   }
 
+  /** A copy of the runtime knobs calls started now would use. */
+  knobs(): Knobs {
+    return { ...this.knobState };
+  }
+
+  /**
+   * One step of generation for rows a scheduler assembled: the caller owns the caches (they advance by S), the
+   * positions and masks per row, and the knobs (so rows of requests with different knobs run in separate steps).
+   * Nothing is logged; the step's graph is compiled once and shared with generate calls of the same knobs.
+   */
+  async runStep(input: BatchStepInput): Promise<BatchStepOutput> {
+    const [batch, seq] = checkInputIds(input.inputIds, this.config);
+    checkPositionIds(input.positionIds, batch, seq, this.config);
+    if (input.attentionMask.shape[0] !== batch || input.attentionMask.shape[1] < seq) {
+      throw new InputError(`runStep: attention_mask has shape [${input.attentionMask.shape}], expected [${batch}, past+${seq}]`);
+    }
+    const frozen = input.mode === 'frozen';
+    if (frozen && input.scalings?.shape[0] !== batch) throw new InputError(`runStep: frozen mode needs scalings [${batch}, 1, Lc, C]`);
+    const call: Call = { knobs: { ...input.knobs }, lease: this.compiled.lease() };
+    try {
+      const out = await this.step(call, input.mode, 'last', input.caches, input.inputIds, input.attentionMask, input.positionIds, [],
+        frozen ? { scalings: input.scalings! } : {});
+      const result: BatchStepOutput = { logits: (await this.backend.read(out.logits)) as HostTensor<'f32'> };
+      if (!frozen) result.scalings = (await this.backend.read(out.scalings)) as HostTensor<'f32'>;
+      this.releaseAll(out);
+      return result;
+    } finally {
+      call.lease.end();
+    }
+  }
+
   /**
    * The step graph of `mode` and the weights it needs, for exporting (e.g. to ONNX) or compiling elsewhere.
    * Inputs: input_ids, position_ids, attention_mask [B, past+seq] and the past KV caches of each pass.
@@ -330,7 +387,7 @@ export class XLoraModel {
     this.compiled.clear(); // graphs of the old knobs: idle ones now, those in use when their calls end
   }
 
-  private async step(call: Call, mode: StepMode, logits: 'all' | 'last', caches: KvCaches, ids: HostTensor, mask: HostTensor,
+  private async step(call: Call, mode: StepMode, logits: 'all' | 'last', caches: StepCaches, ids: HostTensor, mask: HostTensor,
     positions: HostTensor, extra: string[], extraFeeds: Record<string, HostTensor> = {}): Promise<Record<string, DeviceTensor>> {
     const window = this.config.slidingWindow;
     if (window !== null && mask.shape[1] > window) {
