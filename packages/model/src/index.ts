@@ -11,3 +11,4 @@ export * from './xlora/xlora-model.js';
 export * from './xlora/load-model.js';
 export * from './io/safetensors-writer.js';
 export * from './gguf/index.js';
+export * from './serving/index.js';
