@@ -1,5 +1,5 @@
 import { createCpuBackend } from '@xlora/backend-cpu';
-import { f32 } from '@xlora/core';
+import { f32, type HostTensor } from '@xlora/core';
 import type { LlamaConfig } from '@xlora/config';
 import { describe, expect, it } from 'vitest';
 import { BatchKvCaches, type CacheSource } from './batch-kv-caches.js';
@@ -21,12 +21,12 @@ describe('BatchKvCaches.gather', () => {
       { source: batch, row: 1, length: 4 }, { source: prefill, row: 0, length: 3 }, { source: batch, row: 0, length: 2 },
     ]);
     expect(c.length).toBe(4);
-    const key = c.feeds()['real.past.0.key'] as { shape: number[]; data: Float32Array };
+    const key = c.feeds()['real.past.0.key'] as HostTensor;
     expect(key.shape).toEqual([3, 1, 4, 1]);
     expect(Array.from(key.data)).toEqual([3, 4, 5, 6, 0, 7, 8, 9, 0, 0, 1, 2]);
     expect(c.presentNames()).toEqual(['real.present.0.key', 'real.present.0.value']);
     // columns no row owns are dropped
     const short = await BatchKvCaches.gather(backend, config, ['real'], [{ source: batch, row: 0, length: 2 }]);
-    expect(Array.from((short.feeds()['real.past.0.value'] as { data: Float32Array }).data)).toEqual([1, 2]);
+    expect(Array.from((short.feeds()['real.past.0.value'] as HostTensor).data)).toEqual([1, 2]);
   });
 });

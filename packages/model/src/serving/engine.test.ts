@@ -35,7 +35,8 @@ async function alone(model: XLoraModel, prompt: number[], maxNewTokens: number, 
 
 function collect(request: EngineRequest) {
   const events: TokenEvent[] = [];
-  return { request: { ...request, onToken: (e: TokenEvent) => events.push(e) }, events };
+  const onToken = (e: TokenEvent): void => { events.push(e); };
+  return { request: { ...request, onToken }, events };
 }
 
 describe('ServingEngine (cpu backend, demo model)', { timeout: 120_000 }, () => {
