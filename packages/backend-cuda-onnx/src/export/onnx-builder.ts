@@ -10,8 +10,13 @@ import { float, int, nodeProto, tensorAttr, tensorProto, type AttrValue, type El
 export interface BlockForm extends BlockLayout {
   /** the stored weight tensor it is repacked from */
   source: PackedTensor;
-  /** the repacked arrays (repacked once per export, on first call) */
+  /** the repacked arrays (repacked on first call, kept until release()) */
   arrays(): BlockQuantized;
+  /**
+   * Drops the repacked arrays once a lowering has made its initializers: with an initializer store they are on
+   * disk, and keeping every weight's arrays to the end of the export would hold a full extra copy of the weights.
+   */
+  release(): void;
 }
 
 export interface OpOptions {
@@ -146,7 +151,11 @@ export class OnnxBuilder {
     let q = this.repacked.get(name);
     if (!q) {
       let arrays: BlockQuantized | null = null;
-      q = { ...blockLayout(t, name), source: t, arrays: () => (arrays ??= toBlockQuantized(t, name)) };
+      q = {
+        ...blockLayout(t, name), source: t,
+        arrays: () => (arrays ??= toBlockQuantized(t, name)),
+        release: () => { if (this.options.initializerStore) arrays = null; },
+      };
       this.repacked.set(name, q);
     }
     return q;

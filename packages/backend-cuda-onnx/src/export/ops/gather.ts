@@ -32,11 +32,13 @@ export const lowerGather: Lowering<'Gather'> = (b, node) => {
       block_size: { kind: 'int' as const, value: blockSize }, bits: { kind: 'int' as const, value: bits },
     };
     if (!q.hasMins) {
+      q.release();
       b.op('GatherBlockQuantized', inputs, { name, domain: MS_DOMAIN, attrs, outputs });
       return;
     }
     const scaled = b.op1('GatherBlockQuantized', inputs, { name, domain: MS_DOMAIN, attrs }); // [B,S,H]
     const mins = b.op1('Gather', [b.derivedInitializer(`${table}.table_mins`, 'f32', [rows, blocks], q.source, () => q.arrays().mins!), b.value(ids)], { name, attrs: axis0 }); // [B,S,H/bs]
+    q.release();
     const grouped = b.op1('Reshape', [scaled, b.constI64([0, 0, blocks, blockSize])], { name }); // [B,S,H/bs,bs]
     const shifted = b.op1('Sub', [grouped, b.op1('Unsqueeze', [mins, b.constI64([-1])], { name })], { name });
     b.op('Reshape', [shifted, b.constI64([0, 0, cols])], { name, outputs });

@@ -24,12 +24,16 @@ export function matMulNBits(b: OnnxBuilder, name: string, x: string, weight: str
     bits: { kind: 'int' as const, value: bits }, block_size: { kind: 'int' as const, value: blockSize },
     ...(level === undefined ? {} : { accuracy_level: { kind: 'int' as const, value: level } }),
   };
-  if (!q.hasMins) return b.op1('MatMulNBits', inputs, { name, domain: MS_DOMAIN, attrs, ...(out ? { outputs: [out] } : {}) });
+  if (!q.hasMins) {
+    q.release();
+    return b.op1('MatMulNBits', inputs, { name, domain: MS_DOMAIN, attrs, ...(out ? { outputs: [out] } : {}) });
+  }
   const scaled = b.op1('MatMulNBits', inputs, { name, domain: MS_DOMAIN, attrs });
   const rank = b.shapeOf(x).length;
   const grouped = b.op1('Reshape', [x, b.constI64([...new Array<number>(rank - 1).fill(0), blocks, blockSize])], { name }); // [.., K/bs, bs]
   const sums = b.op1('ReduceSum', [grouped, b.constI64([-1])], { name, attrs: { keepdims: { kind: 'int', value: 0 } } }); // [.., K/bs]
   const minsT = b.derivedInitializer(`${weight}.mins.T`, 'f32', [blocks, n], q.source, () => transposeMins(q.arrays().mins!, n, blocks));
+  q.release();
   const offset = b.op1('MatMul', [sums, minsT], { name }); // [.., N]
   return b.op1('Sub', [scaled, offset], { name, ...(out ? { outputs: [out] } : {}) });
 }
