@@ -7,6 +7,7 @@ import { generateCommand } from './commands/generate.js';
 import { heatmapCommand } from './commands/heatmap.js';
 import { inspectCommand } from './commands/inspect.js';
 import { quantizeCommand } from './commands/quantize.js';
+import { registerServeCommand } from './serve/register.js';
 import { LOAD_DTYPES } from '@xlora/model';
 import { BACKENDS } from './lib/backend-choice.js';
 
@@ -91,6 +92,8 @@ program.command('quantize').description('write a transformers Llama-family model
     .choices(LOAD_DTYPES).makeOptionMandatory())
   .requiredOption('--out <file.gguf>', 'GGUF file to write')
   .action((opts) => quantizeCommand(opts));
+
+registerServeCommand(program, { modelOptions, backendOption, epOption, fallbackOption });
 
 program.command('demo').description('the bundled prose/code/math model continues a mixed prompt; bytes coloured by leading expert')
   .option('--prompt <text>', 'prompt', DEMO_PROMPT)

@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { demoWithChatTemplate } from './test-server.js';
+
+const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+
+describe('xlora serve (the command)', () => {
+  it('listens on loopback, streams, and on SIGTERM finishes the running request and exits 0', { timeout: 180_000 }, async () => {
+    const dir = demoWithChatTemplate();
+    const child = spawn(TSX, [MAIN, 'serve', '--model', join(dir, 'base'), '--xlora', join(dir, 'xlora'), '--adapter-root', dir, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        const m = /(http:\/\/127\.0\.0\.1:\d+)\/v1/.exec(stderr);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const res = await fetch(`${url}/v1/completions`, { method: 'POST', body: JSON.stringify({ model: 'xlora', prompt: 'abc', max_tokens: 120, temperature: 0, stream: true }) });
+    expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+    const reader = res.body!.getReader();
+    let body = '';
+    const first = await reader.read();
+    body += new TextDecoder().decode(first.value);
+    child.kill('SIGTERM');
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      body += new TextDecoder().decode(value);
+    }
+    expect(await exited).toBe(0);
+    const events = body.split('\n\n').filter(Boolean);
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)));
+    expect(chunks.map((c) => c.choices[0].text).join('')).toHaveLength(120);
+    expect(chunks.at(-1).choices[0].finish_reason).toBe('length');
+    expect(stderr).toMatch(/SIGTERM: finishing in-flight requests/);
+    expect(stderr).toMatch(/POST \/v1\/completions 200 \d+ms prompt=3 completion=120 finish=length/);
+  });
+});
