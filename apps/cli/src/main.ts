@@ -32,7 +32,7 @@ const program = new Command('xlora')
   .showHelpAfterError();
 
 const modelOptions = (cmd: Command) => cmd
-  .requiredOption('--model <dir>', 'base model folder (config.json, model.safetensors[, tokenizer.json])')
+  .requiredOption('--model <path>', 'base model: a folder (config.json, model.safetensors[, tokenizer.json]), a .gguf file, or a folder with one .gguf')
   .requiredOption('--xlora <dir>', 'X-LoRA checkpoint folder (adapter_config.json + adapter_model.safetensors)')
   .option('--adapter-root <dir>', 'folder the checkpoint\'s relative expert paths resolve against (default: the working directory, then the checkpoint\'s folders)')
   .option('--adapter <key=path>', 'override one expert\'s path, e.g. 0=experts/prose (repeatable)', collect)
@@ -73,7 +73,7 @@ modelOptions(program.command('export-onnx').description('export the X-LoRA step 
 
 program.command('inspect').description('show experts, ranks, targets, L, C, the classifier and config')
   .argument('<xlora-dir>', 'X-LoRA checkpoint folder')
-  .requiredOption('--model <dir>', 'base model folder (needed to number the LoRA layers)')
+  .requiredOption('--model <path>', 'base model folder or .gguf file (needed to number the LoRA layers)')
   .option('--adapter-root <dir>', 'folder the relative expert paths resolve against')
   .option('--json', 'machine-readable output')
   .action((xlora: string, opts) => inspectCommand({ ...opts, xlora }));
