@@ -78,6 +78,16 @@ export class GraphBuilder {
   siluMul(gate: Value, up: Value, name?: string): Value {
     return this.add1('SiluMul', [gate, up], {}, name);
   }
+  geluTanhMul(gate: Value, up: Value, name?: string): Value {
+    return this.add1('GeluTanhMul', [gate, up], {}, name);
+  }
+  softcap(x: Value, cap: number, name?: string): Value {
+    return this.add1('Softcap', [x], { cap }, name);
+  }
+  /** experts: per expert its gate [I,H], up [I,H] and down [H,I] weights, in expert order */
+  moeMlp(x: Value, routerLogits: Value, experts: readonly { gate: Value; up: Value; down: Value }[], attrs: OpAttrs['MoeMlp'], name?: string): Value {
+    return this.add1('MoeMlp', [x, routerLogits, ...experts.flatMap((e) => [e.gate, e.up, e.down])], attrs, name);
+  }
   relu(x: Value, name?: string): Value {
     return this.add1('Relu', [x], {}, name);
   }

@@ -29,17 +29,41 @@ export interface RopeAttrs {
  * Causal attention with grouped KV heads and a padding mask, appending the new keys/values to the cache.
  * inputs: q [B,S,nH*hd], k [B,S,nKv*hd], v [B,S,nKv*hd], pastK [B,nKv,P,hd], pastV [B,nKv,P,hd], mask i32 [B,T]
  * outputs: out [B,S,nH*hd], presentK [B,nKv,T,hd], presentV [B,nKv,T,hd]
- * Query s (absolute position P+s) sees keys t <= P+s with mask[t] = 1. A query with no visible key outputs zeros.
+ * Query s (cache column P+s) sees keys t <= P+s with mask[t] = 1, and with a sliding window W only those with
+ * t > P+s-W (the W most recent columns, itself included). A query with no visible key outputs zeros.
+ * score(t) = q·k_t · scale, then with a softcap c: c · tanh(score / c) (Gemma 2), then softmax over visible t.
  */
 export interface AttentionAttrs {
   numHeads: number;
   numKvHeads: number;
   headDim: number;
   scale: number;
+  /** W: keys more than W-1 columns before the query are not visible; null/absent = no window */
+  slidingWindow?: number | null;
+  /** c: scores become c·tanh(score/c) before the softmax; null/absent = none */
+  logitSoftcap?: number | null;
 }
 /** y = silu(gate) · up. inputs: gate [...,N], up [...,N] */
 export interface SiluMulAttrs {}
 export interface ReluAttrs {}
+/** y = gelu_tanh(gate) · up, gelu_tanh(g) = 0.5·g·(1 + tanh(√(2/π)·(g + 0.044715·g³))) (GeGLU). inputs: gate [...,N], up [...,N] */
+export interface GeluTanhMulAttrs {}
+/** y = cap · tanh(x / cap), elementwise (Gemma 2 final-logit softcapping). */
+export interface SoftcapAttrs {
+  cap: number;
+}
+/**
+ * A sparse mixture-of-experts MLP (Mixtral's block_sparse_moe) for each token:
+ *   p = softmax(routerLogits)  (over E experts);  chosen = the topK largest p (ties: lower index first)
+ *   w_j = p_j / Σ_chosen p   (renormalised over the chosen experts)
+ *   y = Σ_{j in chosen, ascending expert index} w_j · down_j(silu(gate_j x) ⊙ up_j x)
+ * inputs: x [B,S,H], routerLogits [B,S,E], then per expert e = 0..E-1: gate_e [I,H], up_e [I,H], down_e [H,I]
+ * output: y [B,S,H]. Only the chosen experts need computing (decode touches topK of E experts' weights).
+ */
+export interface MoeMlpAttrs {
+  numExperts: number;
+  topK: number;
+}
 /** softmax(x / temperature) over the last axis. */
 export interface SoftmaxAttrs {
   temperature: number;
@@ -94,12 +118,15 @@ export interface OpAttrs {
   Reshape: ReshapeAttrs;
   Slice: SliceAttrs;
   XLoraMixture: XLoraMixtureAttrs;
+  GeluTanhMul: GeluTanhMulAttrs;
+  Softcap: SoftcapAttrs;
+  MoeMlp: MoeMlpAttrs;
 }
 
 export type OpType = keyof OpAttrs;
 export const OP_TYPES: readonly OpType[] = [
   'Gather', 'MatMul', 'Add', 'Mul', 'RmsNorm', 'Rope', 'Attention', 'SiluMul', 'Relu', 'Softmax', 'Reshape', 'Slice',
-  'XLoraMixture',
+  'XLoraMixture', 'GeluTanhMul', 'Softcap', 'MoeMlp',
 ];
 
 export type GraphNode = {

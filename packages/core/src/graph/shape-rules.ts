@@ -77,9 +77,13 @@ export function outputShapes(node: GraphNode, ins: readonly DimList[]): Dim[][] 
       need(sameDim(pastK[2], pastV[2]), node, 'past key and value lengths differ', ins);
       const total = addDims(pastK[2], q[1]);
       need(mask.length === 2 && sameDim(mask[0], q[0]) && sameDim(mask[1], total), node, 'mask must be [B, P+S]', ins);
+      const { slidingWindow: w, logitSoftcap: c } = node.attrs;
+      need(w === undefined || w === null || (Number.isInteger(w) && w >= 1), node, `slidingWindow must be an integer >= 1 or null, got ${w}`, ins);
+      need(c === undefined || c === null || (Number.isFinite(c) && c > 0), node, `logitSoftcap must be a number > 0 or null, got ${c}`, ins);
       return [[...q], [q[0], kv, total, d], [q[0], kv, total, d]];
     }
-    case 'SiluMul': {
+    case 'SiluMul':
+    case 'GeluTanhMul': {
       const [g, u] = ins;
       need(g.length === u.length && g.every((x, i) => sameDim(x, u[i])), node, 'gate and up must have equal shapes', ins);
       return [[...g]];
@@ -87,6 +91,24 @@ export function outputShapes(node: GraphNode, ins: readonly DimList[]): Dim[][] 
     case 'Relu':
     case 'Softmax':
       return [[...ins[0]]];
+    case 'Softcap':
+      need(Number.isFinite(node.attrs.cap) && node.attrs.cap > 0, node, `cap must be a number > 0, got ${node.attrs.cap}`, ins);
+      return [[...ins[0]]];
+    case 'MoeMlp': {
+      const [x, router, ...experts] = ins;
+      const { numExperts: e, topK } = node.attrs;
+      need(Number.isInteger(e) && e >= 1 && Number.isInteger(topK) && topK >= 1 && topK <= e, node, `topK must be in 1..numExperts (${topK} of ${e})`, ins);
+      need(x.length === 3, node, 'x must be [B,S,H]', ins);
+      need(router.length === 3 && sameDim(router[0], x[0]) && sameDim(router[1], x[1]) && sameDim(router[2], e), node, `routerLogits must be [B,S,${e}]`, ins);
+      need(experts.length === 3 * e, node, `expects gate, up, down weights for each of the ${e} experts (${3 * e} inputs after x and routerLogits)`, ins);
+      for (let i = 0; i < e; i++) {
+        const [gate, up, down] = experts.slice(3 * i, 3 * i + 3);
+        need(gate.length === 2 && sameDim(gate[1], x[2]), node, `expert ${i}: gate must be [I, H]`, ins);
+        need(up.length === 2 && sameDim(up[0], gate[0]) && sameDim(up[1], x[2]), node, `expert ${i}: up must be [I, H] like gate`, ins);
+        need(down.length === 2 && sameDim(down[0], x[2]) && sameDim(down[1], gate[0]), node, `expert ${i}: down must be [H, I]`, ins);
+      }
+      return [[...x]];
+    }
     case 'Reshape': {
       const [x] = ins;
       const out = node.attrs.shape.map((d, i) => (d === 0 ? x[i] : d));
