@@ -1,7 +1,7 @@
 import {
-  BackendError, InputError, checkWeights, isHostTensor, outputShapes,
-  type Backend, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph, type GraphNode,
-  type HostTensor, type RunOptions, type WeightMap, type WeightFormat, type WeightTensor, WEIGHT_FORMATS,
+  BackendError, InputError, anyOutputShapes, checkWeights, isHostTensor, isTrainingNode,
+  type AnyNode, type Backend, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph, type GraphNode,
+  type HostTensor, type RunOptions, type TrainingGraph, type WeightMap, type WeightFormat, type WeightTensor, WEIGHT_FORMATS,
 } from '@xlora/core';
 import { attention } from './kernels/attention.js';
 import { add, mul, relu, siluMul } from './kernels/elementwise.js';
@@ -13,6 +13,7 @@ import { reshape, slice } from './kernels/shape-ops.js';
 import { softmax } from './kernels/softmax.js';
 import { xloraMixture } from './kernels/xlora-mixture.js';
 import { cpuWeights } from './native-weight-uses.js';
+import { runTrainingNode } from './training-kernels.js';
 
 /**
  * Formats the kernels read directly: all of them, for MatMul weights and Gather tables (see native-weight-uses.ts;
@@ -25,8 +26,8 @@ export interface CpuTensor extends DeviceTensor {
   readonly host: HostTensor;
 }
 
-class CpuExecutable implements Executable {
-  constructor(readonly graph: Graph, readonly weights: ReadonlyMap<string, WeightTensor>) {}
+class CpuExecutable {
+  constructor(readonly graph: TrainingGraph, readonly weights: ReadonlyMap<string, WeightTensor>) {}
   dispose(): void {}
 }
 
@@ -50,15 +51,20 @@ function runNode(node: GraphNode, weights: WeightTensor[], outShapes: number[][]
   }
 }
 
+function runAnyNode(node: AnyNode, ins: WeightTensor[], outShapes: number[][]): HostTensor[] {
+  return isTrainingNode(node) ? runTrainingNode(node, ins as HostTensor[]) : runNode(node, ins, outShapes);
+}
+
 /** The reference backend: interprets graphs node by node with plain loops, in f32 storage. */
 export class CpuBackend implements Backend {
   readonly info: BackendInfo = { name: 'cpu', device: `plain TypeScript (${typeof process !== 'undefined' ? 'Node ' + process.version : 'browser'})`, supportsF16: false, weightFormats: CPU_WEIGHT_FORMATS };
   private disposed = false;
 
-  async compile(graph: Graph, weights: WeightMap): Promise<Executable> {
+  /** Compiles inference graphs and training graphs (gradient graphs, losses: the ops of TRAINING_KERNELS) alike. */
+  async compile(graph: Graph | TrainingGraph, weights: WeightMap): Promise<Executable> {
     this.check();
-    checkWeights(graph, weights);
-    return new CpuExecutable(graph, cpuWeights(graph, weights));
+    checkWeights(graph as Graph, weights);
+    return new CpuExecutable(graph, cpuWeights(graph as Graph, weights)) as unknown as Executable;
   }
 
   async run(exe: Executable, feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<string, DeviceTensor>> {
@@ -75,8 +81,8 @@ export class CpuBackend implements Backend {
     }
     for (const node of graph.nodes) {
       const ins = node.inputs.map((n) => values.get(n)!);
-      const shapes = outputShapes(node, ins.map((t) => t.shape)) as number[][];
-      const outs = runNode(node, ins, shapes);
+      const shapes = anyOutputShapes(node, ins.map((t) => t.shape)) as number[][];
+      const outs = runAnyNode(node, ins, shapes);
       node.outputs.forEach((name, i) => values.set(name, outs[i]));
     }
     const wanted = options?.outputs ?? graph.outputs.map((o) => o.name);

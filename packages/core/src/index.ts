@@ -10,3 +10,4 @@ export * from './graph/shape-rules.js';
 export * from './reference/scalings.js';
 export * from './graph/check-weights.js';
 export * from './formats/index.js';
+export * from './autodiff/index.js';

@@ -11,3 +11,6 @@ export * from './xlora-suites.js';
 export * from './safety-suites.js';
 export * from './format-suites.js';
 export * from './fixtures/random-xlora-files.js';
+export * from './grad-cases.js';
+export * from './grad-check.js';
+export * from './grad-suite.js';

@@ -21,7 +21,8 @@ function appendToCache(past: HostTensor, fresh: HostTensor, numKvHeads: number, 
 }
 
 /**
- * Causal GQA attention over cache + new tokens. q [B,S,nH*hd]; mask [B,T] (1 = attend).
+ * Causal GQA attention over cache + new tokens. q [B,S,nH*hd]; mask [B,T] (1 = attend); with a sliding window W
+ * query column P+s sees only columns > P+s-W; with a softcap c each score becomes c·tanh(score/c).
  * Returns [out [B,S,nH*hd], presentK, presentV].
  */
 export function attention(
@@ -29,6 +30,8 @@ export function attention(
   attrs: AttentionAttrs,
 ): HostTensor<'f32'>[] {
   const { numHeads, numKvHeads, headDim, scale } = attrs;
+  const window = attrs.slidingWindow ?? null;
+  const cap = attrs.logitSoftcap ?? null;
   const [batch, seq] = q.shape;
   const presentK = appendToCache(pastK, k, numKvHeads, headDim);
   const presentV = appendToCache(pastV, v, numKvHeads, headDim);
@@ -41,27 +44,29 @@ export function attention(
   for (let b = 0; b < batch; b++) {
     for (let s = 0; s < seq; s++) {
       const visible = past + s + 1;
+      const first = window === null ? 0 : Math.max(0, visible - window); // oldest column in the window
       for (let h = 0; h < numHeads; h++) {
         const kvh = Math.floor(h / group);
         const qo = ((b * seq + s) * numHeads + h) * headDim;
         const cacheBase = (b * numKvHeads + kvh) * total * headDim;
         let max = -Infinity;
-        for (let t = 0; t < visible; t++) {
+        for (let t = first; t < visible; t++) {
           if (mask.data[b * total + t] === 0) continue;
           const ko = cacheBase + t * headDim;
           let dot = 0;
           for (let i = 0; i < headDim; i++) dot += qd[qo + i] * kd[ko + i];
           scores[t] = Math.fround(dot * scale);
+          if (cap !== null) scores[t] = Math.fround(cap * Math.fround(Math.tanh(Math.fround(scores[t] / cap))));
           if (scores[t] > max) max = scores[t];
         }
         if (max === -Infinity) continue; // no visible key: output stays 0
         let sum = 0;
-        for (let t = 0; t < visible; t++) {
+        for (let t = first; t < visible; t++) {
           if (mask.data[b * total + t] === 0) continue;
           scores[t] = Math.exp(scores[t] - max);
           sum += scores[t];
         }
-        for (let t = 0; t < visible; t++) {
+        for (let t = first; t < visible; t++) {
           if (mask.data[b * total + t] === 0) continue;
           const p = scores[t] / sum;
           const vo = cacheBase + t * headDim;
