@@ -12,3 +12,4 @@ export * from './xlora/load-model.js';
 export * from './io/safetensors-writer.js';
 export * from './gguf/index.js';
 export * from './serving/index.js';
+export * from './training/index.js';
