@@ -6,6 +6,9 @@ import {
 import { attention } from './kernels/attention.js';
 import { add, mul, relu, siluMul } from './kernels/elementwise.js';
 import { gather } from './kernels/gather.js';
+import { geluTanhMul } from './kernels/gelu-tanh-mul.js';
+import { moeMlp } from './kernels/moe-mlp.js';
+import { softcap } from './kernels/softcap.js';
 import { matmul } from './kernels/matmul.js';
 import { rmsNorm } from './kernels/rms-norm.js';
 import { rope } from './kernels/rope.js';
@@ -48,6 +51,9 @@ function runNode(node: GraphNode, weights: WeightTensor[], outShapes: number[][]
     case 'Reshape': return [reshape(ins[0], outShapes[0])];
     case 'Slice': return [slice(ins[0], node.attrs, outShapes[0])];
     case 'XLoraMixture': return [xloraMixture(ins[0], ins[1], ins[2], ins[3], ins[4], node.attrs)];
+    case 'GeluTanhMul': return [geluTanhMul(ins[0], ins[1])];
+    case 'Softcap': return [softcap(ins[0], node.attrs.cap)];
+    case 'MoeMlp': return [moeMlp(ins[0], ins[1], weights.slice(2), node.attrs)];
   }
 }
 
