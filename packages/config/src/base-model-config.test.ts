@@ -75,14 +75,14 @@ describe('parseBaseModelConfig', () => {
   });
 
   const errors: Array<[string, Record<string, unknown>, string]> = [
-    ['GPT2', { architectures: ['GPT2LMHeadModel'] }, 'unsupported architecture GPT2LMHeadModel (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)'],
+    ['GPT2', { architectures: ['GPT2LMHeadModel'] }, 'unsupported architecture GPT2LMHeadModel (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM, Phi3ForCausalLM, MixtralForCausalLM)'],
     [
       'no architecture',
       { architectures: undefined, model_type: 'gpt2' },
-      'unsupported architecture: no "architectures" and model_type "gpt2" (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)',
+      'unsupported architecture: no "architectures" and model_type "gpt2" (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM, Phi3ForCausalLM, MixtralForCausalLM)',
     ],
-    ['gelu', { hidden_act: 'gelu' }, 'field "hidden_act" must be "silu" (the only activation supported), got "gelu"'],
-    ['dynamic rope', { rope_scaling: { type: 'dynamic', factor: 2 } }, 'field "rope_scaling" has rope type "dynamic", which is not supported (supported: linear, llama3, or null)'],
+    ['gelu', { hidden_act: 'gelu' }, 'field "hidden_act" must be "silu" (the only activation supported for llama), got "gelu"'],
+    ['dynamic rope', { rope_scaling: { type: 'dynamic', factor: 2 } }, 'field "rope_scaling" has rope type "dynamic", which is not supported (supported: linear, llama3, longrope, or null)'],
     ['linear without factor', { rope_scaling: { type: 'linear' } }, 'field "rope_scaling.factor" must be a number > 0 for rope type "linear", got nothing'],
     ['kv heads', { num_key_value_heads: 3 }, 'field "num_key_value_heads" must be a divisor of num_attention_heads (4), got 3'],
     ['hidden 0', { hidden_size: 0 }, 'field "hidden_size" must be an integer >= 1, got 0'],

@@ -14,10 +14,13 @@ export { LORA_DEFAULTS, parseLoraConfig, serializeLoraConfig, type LoraBias, typ
 export { fullMatch, layerIndexOf, matchesModuleSpec } from './module-match.js';
 export { DEFAULT_LLAMA_TARGETS, targetsModule } from './targets-module.js';
 export { loraAlphaFor, loraRank, loraScaling, patternKeyFor } from './lora-scaling.js';
-export { SUPPORTED_ROPE_TYPES, parseRopeScaling, type RopeScaling } from './rope-scaling.js';
+export { SUPPORTED_ROPE_TYPES, parseRopeScaling, type RopeScaling, type RopeType } from './rope-scaling.js';
+export { ARCHITECTURE_RULES, type ArchitectureRules } from './architecture-rules.js';
 export {
   SUPPORTED_ARCHITECTURES,
   parseBaseModelConfig,
+  type BaseModelConfig,
+  type HiddenAct,
   type LlamaConfig,
   type SupportedArchitecture,
   type TokenIds,

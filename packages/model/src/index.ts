@@ -1,13 +1,12 @@
 export * from './loading/index.js';
-export * from './llama/architecture.js';
-export * from './llama/rope-frequencies.js';
-export * from './llama/decoder-graph.js';
+export * from './architectures/index.js';
 export * from './generation/positions.js';
 export * from './generation/sampler.js';
 export * from './xlora/model-parts.js';
 export * from './xlora/step-graph.js';
 export * from './xlora/kv-caches.js';
 export * from './xlora/xlora-model.js';
+export { prepareExpertWeights, type PreparedWeights } from './xlora/expert-weights.js';
 export * from './xlora/load-model.js';
 export * from './io/safetensors-writer.js';
 export * from './gguf/index.js';

@@ -56,7 +56,7 @@ describe('LlamaConfig from GGUF metadata (through parseBaseModelConfig)', () => 
   it('mistral and llama architectures; linear rope scaling', async () => {
     expect((await configOf(hparams('mistral'))).architecture).toBe('MistralForCausalLM');
     const c = await configOf(hparams('llama', { 'llama.rope.scaling.type': { type: 'string', value: 'linear' }, 'llama.rope.scaling.factor': { type: 'f32', value: 4 } }));
-    expect([c.architecture, c.ropeScaling?.ropeType, c.ropeScaling?.factor]).toEqual(['LlamaForCausalLM', 'linear', 4]);
+    expect([c.architecture, c.ropeScaling?.ropeType, c.ropeScaling?.ropeType === 'linear' ? c.ropeScaling.factor : null]).toEqual(['LlamaForCausalLM', 'linear', 4]);
   });
 
   it('bad metadata is an InputError naming the file and key', async () => {

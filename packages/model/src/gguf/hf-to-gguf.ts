@@ -81,6 +81,9 @@ function ggufArchitecture(config: LlamaConfig, file: string, onNotice?: (m: stri
     throw new InputError(`${file}: rope_scaling of type llama3 cannot be written to GGUF yet (llama.cpp stores it as a rope_freqs tensor)`);
   }
   if (config.architecture === 'Qwen2ForCausalLM') return 'qwen2';
+  if (config.architecture !== 'LlamaForCausalLM' && config.architecture !== 'MistralForCausalLM') {
+    throw new InputError(`${file}: ${config.architecture} cannot be written to GGUF yet (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)`);
+  }
   if (config.slidingWindow !== null) {
     (onNotice ?? console.warn)(`${file}: sliding_window ${config.slidingWindow} is not written (llama.cpp's llama architecture has no sliding window; outputs differ past ${config.slidingWindow} tokens)`);
   }

@@ -85,7 +85,7 @@ describe('loadBaseModel errors and variants', () => {
   it('rejects an unsupported architecture', async () => {
     await expectInputError(
       () => loadBaseModel(source({ ...baseConfig(), architectures: ['GPTNeoXForCausalLM'] }, baseTensors()), 'm'),
-      'm/config.json: unsupported architecture GPTNeoXForCausalLM (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM)',
+      'm/config.json: unsupported architecture GPTNeoXForCausalLM (supported: LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, GemmaForCausalLM, Gemma2ForCausalLM, Phi3ForCausalLM, MixtralForCausalLM)',
     );
   });
 

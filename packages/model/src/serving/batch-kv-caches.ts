@@ -1,6 +1,6 @@
 import { f32, isHostTensor, type Backend, type DeviceTensor, type Feed, type HostTensor } from '@xlora/core';
 import type { LlamaConfig } from '@xlora/config';
-import { cacheNames } from '../llama/decoder-graph.js';
+import { cacheNames } from '../architectures/cache-names.js';
 import type { StepCaches } from '../xlora/xlora-model.js';
 
 /** Caches a row can be copied from: a prefill's KvCaches or another batch's caches. */

@@ -1,6 +1,13 @@
 import { f32, type Backend, type DeviceTensor, type Feed } from '@xlora/core';
-import type { LlamaConfig } from '@xlora/config';
-import { cacheNames } from '../llama/decoder-graph.js';
+import type { BaseModelConfig } from '@xlora/config';
+import type { KvCacheLayout } from '../architectures/architecture.js';
+import { cacheNames } from '../architectures/cache-names.js';
+import { architectureOf } from '../architectures/registry.js';
+
+/** The cache layout of a config's architecture (a layout passes through). */
+export function kvCacheLayout(of: BaseModelConfig | KvCacheLayout): KvCacheLayout {
+  return 'architecture' in of ? architectureOf(of).kvCache(of) : of;
+}
 
 /**
  * The KV caches of every pass a step graph runs (X-LoRA: scaling pass and real pass), kept on the backend
@@ -8,11 +15,14 @@ import { cacheNames } from '../llama/decoder-graph.js';
  */
 export class KvCaches {
   private tensors = new Map<string, Feed>();
+  private readonly layout: KvCacheLayout;
 
-  constructor(private readonly backend: Backend, private readonly config: LlamaConfig, readonly passes: readonly string[], batch: number) {
-    const empty = f32([batch, config.numKeyValueHeads, 0, config.headDim]);
+  /** `of`: the model's config (its architecture's cache layout) or a layout */
+  constructor(private readonly backend: Backend, of: BaseModelConfig | KvCacheLayout, readonly passes: readonly string[], batch: number) {
+    this.layout = kvCacheLayout(of);
+    const empty = f32([batch, this.layout.kvHeads, 0, this.layout.headDim]); // [B, nKv, 0, hd]
     for (const pass of passes) {
-      for (let l = 0; l < config.numHiddenLayers; l++) {
+      for (let l = 0; l < this.layout.layers; l++) {
         const n = cacheNames(pass, l);
         this.tensors.set(n.pastKey, empty);
         this.tensors.set(n.pastValue, empty);
@@ -24,7 +34,7 @@ export class KvCaches {
   feeds(passes: readonly string[] = this.passes): Record<string, Feed> {
     const out: Record<string, Feed> = {};
     for (const pass of passes) {
-      for (let l = 0; l < this.config.numHiddenLayers; l++) {
+      for (let l = 0; l < this.layout.layers; l++) {
         const n = cacheNames(pass, l);
         out[n.pastKey] = this.tensors.get(n.pastKey)!;
         out[n.pastValue] = this.tensors.get(n.pastValue)!;
@@ -37,7 +47,7 @@ export class KvCaches {
   presentNames(passes: readonly string[] = this.passes): string[] {
     const names: string[] = [];
     for (const pass of passes) {
-      for (let l = 0; l < this.config.numHiddenLayers; l++) {
+      for (let l = 0; l < this.layout.layers; l++) {
         const n = cacheNames(pass, l);
         names.push(n.presentKey, n.presentValue);
       }
@@ -51,7 +61,7 @@ export class KvCaches {
    */
   advance(outputs: Record<string, DeviceTensor>, passes: readonly string[] = this.passes): void {
     for (const pass of passes) {
-      for (let l = 0; l < this.config.numHiddenLayers; l++) {
+      for (let l = 0; l < this.layout.layers; l++) {
         const n = cacheNames(pass, l);
         this.replace(n.pastKey, outputs[n.presentKey]);
         this.replace(n.pastValue, outputs[n.presentValue]);

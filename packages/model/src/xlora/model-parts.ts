@@ -1,11 +1,11 @@
 import type { HostTensor, WeightTensor } from '@xlora/core';
-import type { LlamaConfig, XLoraConfig } from '@xlora/config';
+import type { BaseModelConfig, XLoraConfig } from '@xlora/config';
 import type { ExpertWeights } from '@xlora/lora-layers';
 import type { HfTextTokenizer } from '../loading/load-tokenizer.js';
 
 /** Everything an X-LoRA model is made of, already in host memory (from a loader or built in code). */
 export interface XLoraModelParts {
-  baseConfig: LlamaConfig;
+  baseConfig: BaseModelConfig;
   /**
    * checkpoint names → weights in any storage format (f32, or packed f16/bf16/q8_0/q4_0/q4_k/q6_k), e.g.
    * "model.layers.0.self_attn.q_proj.weight"; they go to `backend.compile` as they are

@@ -1,8 +1,10 @@
 import { f32, GraphBuilder, type Graph, type HostTensor, type Value } from '@xlora/core';
-import type { LlamaConfig } from '@xlora/config';
+import type { BaseModelConfig } from '@xlora/config';
 import { buildClassifier, type ClassifierLayout } from '@xlora/classifier';
 import type { MixtureKnobs, StackedModule } from '@xlora/lora-layers';
-import { buildDecoderPass, buildLmHead, type PassInputs, type PassLora } from '../llama/decoder-graph.js';
+import type { Architecture, PassInputs, PassLora } from '../architectures/architecture.js';
+import { passContext } from '../architectures/pass-context.js';
+import { architectureOf } from '../architectures/registry.js';
 
 /** How the experts are weighted in the pass that produces logits. */
 export type Routing =
@@ -14,12 +16,16 @@ export type Routing =
   | { kind: 'given'; scalingLayers: number };
 
 export interface StepGraphSpec {
-  config: LlamaConfig;
+  config: BaseModelConfig;
+  /** default: the config's (architectureOf) */
+  architecture?: Architecture;
   wrapped: ReadonlyMap<string, { stacked: StackedModule; layer: number }>;
   knobs: MixtureKnobs;
   routing: Routing;
   /** 'last': logits of the last position only (generation); 'all': every position (forward) */
   logits: 'all' | 'last';
+  /** the architecture's length variant (Architecture.variantFor), null for most */
+  variant?: string | null;
 }
 
 export interface StepGraph {
@@ -50,13 +56,17 @@ function constantScalings(name: string, values: readonly number[], g: GraphBuild
  */
 export function buildStepGraph(spec: StepGraphSpec): StepGraph {
   const { config, wrapped, knobs, routing } = spec;
-  const g = new GraphBuilder(`${routing.kind}-step-${spec.logits}`);
+  const arch = spec.architecture ?? architectureOf(config);
+  const variant = spec.variant ?? null;
+  const g = new GraphBuilder(`${routing.kind}-step-${spec.logits}${variant ? `-${variant}` : ''}`);
   const constants = new Map<string, HostTensor>();
   const inputs: PassInputs = {
     inputIds: g.input('input_ids', 'i32', ['batch', 'seq']),
     positionIds: g.input('position_ids', 'i32', ['batch', 'seq']),
     attentionMask: g.input('attention_mask', 'i32', ['batch', 'past+seq']),
   };
+  const pass = (name: string, lora: PassLora | null, hiddenName: string) =>
+    g.withScope(name, () => arch.buildPass(passContext(g, config, inputs, name, lora, constants, variant), hiddenName));
   const passes = stepPasses(routing.kind === 'xlora');
   let realLora: PassLora | null = null;
 
@@ -66,7 +76,7 @@ export function buildStepGraph(spec: StepGraphSpec): StepGraph {
       modules: wrapped, knobs,
       scalings: constantScalings('xlora.scaling_pass_scalings', new Array(knobs.numExperts).fill(routing.scalingPassValue), g, constants),
     };
-    const classifierInput = buildDecoderPass(g, config, inputs, SCALING_PASS, passLora, 'classifier_input');
+    const classifierInput = pass(SCALING_PASS, passLora, 'classifier_input');
     const scalings = buildClassifier(g, classifierInput, routing.classifier, routing, 'scalings');
     g.output('classifier_input', classifierInput);
     g.output('scalings', scalings);
@@ -78,7 +88,7 @@ export function buildStepGraph(spec: StepGraphSpec): StepGraph {
     realLora = { modules: wrapped, knobs, scalings: constantScalings('xlora.fixed_scalings', routing.weights, g, constants) };
   }
 
-  let hidden = buildDecoderPass(g, config, inputs, REAL_PASS, realLora, 'hidden');
+  let hidden = pass(REAL_PASS, realLora, 'hidden');
   g.output('hidden', hidden);
   let headLora = realLora;
   if (spec.logits === 'last') {
@@ -87,7 +97,7 @@ export function buildStepGraph(spec: StepGraphSpec): StepGraph {
       headLora = { ...realLora, scalings: g.slice(realLora.scalings, { axis: 1, start: -1, end: null }) };
     }
   }
-  const logits = buildLmHead(g, config, hidden, headLora);
+  const logits = arch.buildHead(passContext(g, config, inputs, REAL_PASS, headLora, constants, variant), hidden);
   g.output('logits', logits);
   return { graph: g.build(), constants, passes };
 }

@@ -107,36 +107,31 @@ describe('XLoraModel', () => {
 });
 
 describe('sliding window', () => {
-  it('refuses sequences longer than a Mistral sliding_window instead of computing full attention', async () => {
-    const model = await load('a_default');
-    const windowed = new XLoraModel({ ...model.parts, baseConfig: { ...model.parts.baseConfig, slidingWindow: 4 } }, model.backend);
-    await expect(windowed.forward(i32([1, 4], [1, 2, 3, 4]))).resolves.toBeDefined();
-    await expect(windowed.forward(i32([1, 5], [1, 2, 3, 4, 5]))).rejects.toThrow("beyond the model's sliding_window 4");
-  });
-});
+  const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (v, i) => Math.abs(v - b[i])));
 
-describe('compiled graphs', () => {
-  it('keeps at most maxCompiledGraphs compiled, disposing the least recently used', async () => {
-    const base = await load('a_default');
-    const disposed: string[] = [];
-    const backend = {
-      ...base.backend, info: base.backend.info,
-      compile: async (graph: never, weights: never) => {
-        const exe = await base.backend.compile(graph, weights);
-        exe.dispose = () => void disposed.push(exe.graph.name);
-        return exe;
-      },
-      run: (exe: never, feeds: never, opts: never) => base.backend.run(exe, feeds, opts),
-      read: (t: never) => base.backend.read(t),
-      release: () => {},
-    } as never;
-    const model = new XLoraModel(base.parts, backend, { maxCompiledGraphs: 2 });
-    await model.forward(prompt);                                   // xlora|all
-    await model.forward(prompt, { mode: 'base' });                 // fixed|all
-    expect(disposed).toEqual([]);
-    await model.forward(prompt);                                   // reuses xlora|all, now most recent
-    await model.generate(prompt, { maxNewTokens: 1, eosTokenIds: [] }); // xlora|last evicts fixed|all
-    expect(disposed).toEqual(['fixed-step-all']);
-    expect(() => new XLoraModel(base.parts, backend, { maxCompiledGraphs: 1 })).toThrow('maxCompiledGraphs must be an integer >= 2');
+  it('a window as long as the sequence changes nothing; a shorter one changes the logits past it', async () => {
+    const model = await load('a_default');
+    const ids = i32([1, 7], [1, 2, 3, 4, 5, 6, 7]);
+    const full = await model.forward(ids);
+    const wide = await new XLoraModel({ ...model.parts, baseConfig: { ...model.parts.baseConfig, slidingWindow: 7 } }, model.backend).forward(ids);
+    expect(Array.from(wide.logits.data)).toEqual(Array.from(full.logits.data));
+    const narrow = await new XLoraModel({ ...model.parts, baseConfig: { ...model.parts.baseConfig, slidingWindow: 4 } }, model.backend).forward(ids);
+    const v = full.logits.shape[2];
+    expect(Array.from(narrow.logits.data.subarray(0, 4 * v))).toEqual(Array.from(full.logits.data.subarray(0, 4 * v))); // positions < W see all
+    expect(maxDiff(narrow.logits.data.subarray(4 * v), full.logits.data.subarray(4 * v))).toBeGreaterThan(1e-3);
+  });
+
+  it('the KV-cached generation applies the window like a full recompute, past the window', async () => {
+    const model = await load('b1_depth2_layerwise');
+    const windowed = new XLoraModel({ ...model.parts, baseConfig: { ...model.parts.baseConfig, slidingWindow: 3 } }, model.backend);
+    const prompt = i32([1, 2], [8, 71]);
+    const gen = await windowed.generate(prompt, { maxNewTokens: 6, eosTokenIds: [], returnStepLogits: true });
+    const seq = gen.tokens[0];
+    const full = await windowed.forward(i32([1, seq.length], seq));
+    const v = full.logits.shape[2];
+    for (let step = 0; step < 6; step++) {
+      const pos = 1 + step; // the step's logits are those of position 1 + step
+      expect(maxDiff(gen.stepLogits![step].data, full.logits.data.subarray(pos * v, (pos + 1) * v)), `step ${step}`).toBeLessThan(1e-5);
+    }
   });
 });
