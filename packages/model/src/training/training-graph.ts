@@ -1,0 +1,31 @@
+import { buildGradientGraph, GraphEmitter, weightsToInputs, type GradientGraph, type HostTensor, type TrainingGraph } from '@xlora/core';
+import { withClassifierDropout } from './classifier-dropout.js';
+import { buildStepGraph, type StepGraphSpec } from '../xlora/step-graph.js';
+
+export const LOSS_OUTPUT = 'loss';
+export const LABELS_INPUT = 'labels';
+/** the scaling pass's last hidden state: PEFT runs that pass under torch.no_grad() */
+export const CLASSIFIER_INPUT = 'classifier_input';
+
+export interface TrainingGraphs {
+  /** forward + loss (train mode: classifier dropout when p > 0) */
+  loss: TrainingGraph;
+  /** the same plus the gradient of the loss w.r.t. every trainable input */
+  gradient: GradientGraph;
+  constants: Map<string, HostTensor>;
+}
+
+/**
+ * The X-LoRA training graphs from the model's own step graph (scaling pass → classifier → real pass → logits for
+ * every position), with the causal-LM loss on `labels` appended, trainable weights turned into per-run inputs, the
+ * classifier's dropout inserted (train mode), and the gradient stopped at the classifier input (no-grad scaling pass).
+ */
+export function buildTrainingGraphs(spec: Omit<StepGraphSpec, 'logits'>, trainable: readonly string[], dropoutP: number): TrainingGraphs {
+  const step = buildStepGraph({ ...spec, logits: 'all' });
+  const e = new GraphEmitter(withClassifierDropout(step.graph, dropoutP));
+  e.input(LABELS_INPUT, 'i32', ['batch', 'seq']);
+  e.output(e.emit1('CrossEntropy', ['logits', LABELS_INPUT], { ignoreIndex: -100, shift: true }, LOSS_OUTPUT));
+  const loss = weightsToInputs(e.build(`${step.graph.name}-loss`), trainable);
+  const gradient = buildGradientGraph(loss, { of: [LOSS_OUTPUT], wrt: trainable, stopGradient: [CLASSIFIER_INPUT] });
+  return { loss, gradient, constants: step.constants };
+}
