@@ -7,6 +7,7 @@ import { generateCommand } from './commands/generate.js';
 import { heatmapCommand } from './commands/heatmap.js';
 import { inspectCommand } from './commands/inspect.js';
 import { quantizeCommand } from './commands/quantize.js';
+import { trainCommand } from './commands/train.js';
 import { registerServeCommand } from './serve/register.js';
 import { LOAD_DTYPES } from '@xlora/model';
 import { BACKENDS } from './lib/backend-choice.js';
@@ -92,6 +93,25 @@ program.command('quantize').description('write a transformers Llama-family model
     .choices(LOAD_DTYPES).makeOptionMandatory())
   .requiredOption('--out <file.gguf>', 'GGUF file to write')
   .action((opts) => quantizeCommand(opts));
+
+program.command('train').description('train the X-LoRA classifier (and, with --trainable-adapters, the experts) as PEFT does; exact-step mode: the whole --batch every step')
+  .requiredOption('--model <path>', 'base model folder (config.json, model.safetensors) or .gguf')
+  .requiredOption('--xlora <dir>', 'X-LoRA checkpoint to start from (adapter_config.json + adapter_model.safetensors)')
+  .option('--adapter-root <dir>', 'folder the checkpoint\'s relative expert paths resolve against (default: the working directory, then the checkpoint\'s folders)')
+  .option('--adapter <key=path>', 'override one expert\'s path, e.g. 0=experts/prose (repeatable)', collect)
+  .requiredOption('--batch <file>', 'safetensors with input_ids, attention_mask, labels (I32 [B,S]; labels -100 = ignored)')
+  .addOption(new Option('--optimizer <name>', 'torch.optim.SGD (no momentum) or torch.optim.AdamW').choices(['sgd', 'adamw']).makeOptionMandatory())
+  .requiredOption('--lr <lr>', 'learning rate', num('--lr'))
+  .option('--betas <b1,b2>', 'AdamW betas (default 0.9,0.999)')
+  .option('--eps <e>', 'AdamW eps (default 1e-8)', num('--eps'))
+  .option('--weight-decay <wd>', 'AdamW decoupled weight decay (default 0.01, as torch)', num('--weight-decay'))
+  .requiredOption('--steps <n>', 'optimizer steps', int('--steps', 0))
+  .option('--trainable-adapters', 'train the experts\' LoRA A/B too (default: the checkpoint\'s use_trainable_adapters)')
+  .requiredOption('--out <dir>', 'checkpoint folder to write after the last step (PEFT format; trained experts in trained-experts/)')
+  .requiredOption('--loss-out <file>', 'JSON {"loss": [before step 1, after step 1, ..., after step N]}')
+  .requiredOption('--grads-out <file>', 'safetensors: the gradient of every trainable parameter at the initial parameters')
+  .addOption(new Option('--backend <name>', 'where to run (training: cpu only for now)').choices(['cpu']).default('cpu'))
+  .action((opts) => trainCommand(opts));
 
 registerServeCommand(program, { modelOptions, backendOption, epOption, fallbackOption });
 
