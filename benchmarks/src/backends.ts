@@ -25,5 +25,7 @@ export const BENCH_BACKENDS: Record<string, BenchBackend> = {
   cpu: { label: 'cpu', start: () => registered('@xlora/backend-cpu/register', 'cpu') },
   webgpu: { label: 'webgpu', start: () => registered('@xlora/backend-webgpu/register', 'webgpu') },
   'onnx-cpu': { label: 'cuda-onnx (ep cpu)', threaded: true, start: (o) => registered('@xlora/backend-cuda-onnx/register', 'cuda-onnx', { ep: 'cpu', ...ortSession(o) }) },
+  // accuracy_level 4: MatMulNBits quantizes activations to int8 per block, as llama.cpp does for Q4_0/Q8_0 (not exact)
+  'onnx-cpu-int8': { label: 'cuda-onnx (ep cpu, int8 activations)', threaded: true, start: (o) => registered('@xlora/backend-cuda-onnx/register', 'cuda-onnx', { ep: 'cpu', export: { matMulNBitsAccuracyLevel: 4 }, ...ortSession(o) }) },
   'onnx-cuda': { label: 'cuda-onnx (ep cuda)', threaded: true, start: (o) => registered('@xlora/backend-cuda-onnx/register', 'cuda-onnx', { ep: 'cuda', ...ortSession(o) }) },
 };
