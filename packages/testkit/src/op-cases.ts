@@ -40,9 +40,9 @@ function matmulCase(rows: number[], k: number, n: number, bias: boolean, seed: n
 }
 
 function attentionCase(label: string, batch: number, seq: number, past: number, heads: number, kvHeads: number,
-  headDim: number, pads: number[], seed: number): OpCase {
+  headDim: number, pads: number[], seed: number, extra: Pick<OpAttrs['Attention'], 'slidingWindow' | 'logitSoftcap'> = {}): OpCase {
   return single(`Attention ${label}`, (g, _w, feeds, rand) => {
-    const attrs: OpAttrs['Attention'] = { numHeads: heads, numKvHeads: kvHeads, headDim, scale: 1 / Math.sqrt(headDim) };
+    const attrs: OpAttrs['Attention'] = { numHeads: heads, numKvHeads: kvHeads, headDim, scale: 1 / Math.sqrt(headDim), ...extra };
     feeds.q = randomF32(rand, [batch, seq, heads * headDim]);
     feeds.k = randomF32(rand, [batch, seq, kvHeads * headDim]);
     feeds.v = randomF32(rand, [batch, seq, kvHeads * headDim]);
@@ -73,6 +73,54 @@ function mixtureCase(label: string, attrs: Omit<OpAttrs['XLoraMixture'], 'numExp
     const sc = g.input('scalings', 'f32', scalingShape);
     g.output('y', g.xloraMixture(x, base, g.weight('a', [rank, din]), g.weight('b', [dout, rank]), sc, { ...attrs, numExperts }, 'y'));
   }, seed);
+}
+
+/**
+ * Mixtral-style MoE MLP cases: x [B,S,H], router logits [B,S,E] (scaled up so the top-k is decisive), per-expert
+ * gate/up [I,H] and down [H,I] weights named `e<j>.gate` / `e<j>.up` / `e<j>.down`.
+ */
+export function moeCase(label: string, batch: number, seq: number, hidden: number, inter: number, experts: number, topK: number, seed: number): OpCase {
+  return single(`MoeMlp ${label}`, (g, w, feeds, rand) => {
+    feeds.x = randomF32(rand, [batch, seq, hidden]);
+    feeds.router = randomF32(rand, [batch, seq, experts], 3);
+    const ws = Array.from({ length: experts }, (_, j) => {
+      w.set(`e${j}.gate`, randomF32(rand, [inter, hidden], 0.4));
+      w.set(`e${j}.up`, randomF32(rand, [inter, hidden], 0.4));
+      w.set(`e${j}.down`, randomF32(rand, [hidden, inter], 0.4));
+      return { gate: g.weight(`e${j}.gate`, [inter, hidden]), up: g.weight(`e${j}.up`, [inter, hidden]), down: g.weight(`e${j}.down`, [hidden, inter]) };
+    });
+    g.output('y', g.moeMlp(g.input('x', 'f32', [batch, seq, hidden]), g.input('router', 'f32', [batch, seq, experts]), ws, { numExperts: experts, topK }, 'y'));
+  }, seed);
+}
+
+/** The attention cases of the architectures beyond Llama: sliding windows (prefill past the window, decode on a longer cache) and logit softcapping. */
+export function windowedAttentionCases(): OpCase[] {
+  return [
+    attentionCase('sliding window 3, prefill of 7, left pads', 2, 7, 0, 4, 2, 8, [0, 2], 18, { slidingWindow: 3 }),
+    attentionCase('sliding window 4, decode on a cache of 9', 2, 1, 9, 4, 2, 8, [0, 3], 19, { slidingWindow: 4 }),
+    attentionCase('sliding window 2, chunk of 3 on a cache of 5', 1, 3, 5, 2, 1, 4, [0], 20, { slidingWindow: 2 }),
+    attentionCase('logit softcap 0.5 (scores well beyond it), GQA', 2, 5, 2, 4, 2, 8, [0, 1], 21, { logitSoftcap: 0.5 }),
+    attentionCase('softcap 1 + sliding window 4 (Gemma 2 even layer), decode', 1, 1, 6, 2, 1, 8, [0], 22, { slidingWindow: 4, logitSoftcap: 1 }),
+  ];
+}
+
+/** Cases of GeluTanhMul, Softcap and MoeMlp. */
+export function architectureOpCases(): OpCase[] {
+  return [
+    ...windowedAttentionCases(),
+    single('GeluTanhMul', (g, _w, feeds, rand) => {
+      feeds.g = randomF32(rand, [2, 3, 10], 4);
+      feeds.u = randomF32(rand, [2, 3, 10]);
+      g.output('y', g.geluTanhMul(g.input('g', 'f32', [2, 3, 10]), g.input('u', 'f32', [2, 3, 10]), 'y'));
+    }, 23),
+    single('Softcap 0.5', (g, _w, feeds, rand) => {
+      feeds.x = randomF32(rand, [2, 1, 9], 3);
+      g.output('y', g.softcap(g.input('x', 'f32', [2, 1, 9]), 0.5, 'y'));
+    }, 24),
+    moeCase('prefill, top-2 of 4', 2, 3, 8, 6, 4, 2, 25),
+    moeCase('decode one token, top-2 of 8', 2, 1, 12, 5, 8, 2, 26),
+    moeCase('top-1 of 3', 1, 4, 6, 4, 3, 1, 27),
+  ];
 }
 
 /** The op conformance cases: every op in the catalog, odd sizes, broadcasting, caches, padding. */
@@ -133,5 +181,6 @@ export function opCases(): OpCase[] {
       3, [2, 3, 5, 3], 9, 20, 16),
     mixtureCase('broadcast constant scalings, top-1', { layer: 1, segments: [seg(1, 0, 3), seg(3, 3, 5)], topK: 1, softmaxTopK: false, globalWeight: 1.3 },
       4, [1, 1, 2, 4], 8, 8, 17),
+    ...architectureOpCases(),
   ];
 }
