@@ -5,6 +5,7 @@ import { crossEntropy } from './kernels/cross-entropy.js';
 import { dropout } from './kernels/dropout.js';
 import { geluTanhMulGrad } from './kernels/gelu-tanh-mul-grad.js';
 import { softcapGrad } from './kernels/softcap-grad.js';
+import { moeMlpGrad } from './kernels/moe-mlp-grad.js';
 import { gatherGrad } from './kernels/gather-grad.js';
 import { matmulNN } from './kernels/matmul-nn.js';
 import { matmulTN } from './kernels/matmul-tn.js';
@@ -30,6 +31,7 @@ export const TRAINING_KERNELS: { [K in TrainingOpType]: Kernel<K> } = {
   SiluMulGrad: (_n, [g, u, dy]) => siluMulGrad(g, u, dy),
   GeluTanhMulGrad: (_n, [g, u, dy]) => geluTanhMulGrad(g, u, dy),
   SoftcapGrad: (n, [x, dy]) => [softcapGrad(x, dy, n.attrs.cap)],
+  MoeMlpGrad: (n, ins) => moeMlpGrad(ins[0], ins[1], ins.slice(2, -1), ins[ins.length - 1], n.attrs),
   ReluGrad: (_n, [x, dy]) => [reluGrad(x, dy)],
   SoftmaxGrad: (n, [y, dy]) => [softmaxGrad(y, dy, n.attrs.temperature)],
   SliceGrad: (n, [dy, x]) => [sliceGrad(dy, x, n.attrs)],

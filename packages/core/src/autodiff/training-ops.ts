@@ -1,5 +1,5 @@
 import type { Graph } from '../graph/graph.js';
-import type { AttentionAttrs, GraphNode, RopeAttrs, SliceAttrs, SoftcapAttrs, SoftmaxAttrs, XLoraMixtureAttrs } from '../graph/ops.js';
+import type { AttentionAttrs, GraphNode, MoeMlpAttrs, RopeAttrs, SliceAttrs, SoftcapAttrs, SoftmaxAttrs, XLoraMixtureAttrs } from '../graph/ops.js';
 
 /**
  * The training op catalog: the forward ops that only training graphs use (loss, dropout) and the vector-Jacobian
@@ -31,6 +31,12 @@ export interface SiluMulGradAttrs {}
 export interface GeluTanhMulGradAttrs {}
 /** Softcap backward: dx = dy·(1 − tanh²(x/cap)). inputs: x, dy -> dx */
 export type SoftcapGradAttrs = SoftcapAttrs;
+/**
+ * MoeMlp backward (no gradient through the top-k selection; the renormalised weights are differentiated).
+ * inputs: x, routerLogits, the experts' gate/up/down (as MoeMlp), dy [B,S,H]
+ * outputs: dx, drouterLogits, then dgate, dup, ddown of each expert
+ */
+export type MoeMlpGradAttrs = MoeMlpAttrs;
 /** Relu backward: dx = x > 0 ? dy : 0. inputs: x, dy -> dx */
 export interface ReluGradAttrs {}
 /** Softmax backward: dx = y ⊙ (dy − Σ y⊙dy) / T over the last axis. inputs: y (the softmax output), dy -> dx */
@@ -78,6 +84,7 @@ export interface TrainingOpAttrs {
   SiluMulGrad: SiluMulGradAttrs;
   GeluTanhMulGrad: GeluTanhMulGradAttrs;
   SoftcapGrad: SoftcapGradAttrs;
+  MoeMlpGrad: MoeMlpGradAttrs;
   ReluGrad: ReluGradAttrs;
   SoftmaxGrad: SoftmaxGradAttrs;
   SliceGrad: SliceGradAttrs;
@@ -90,7 +97,7 @@ export interface TrainingOpAttrs {
 
 export type TrainingOpType = keyof TrainingOpAttrs;
 export const TRAINING_OP_TYPES: readonly TrainingOpType[] = [
-  'MatMulNN', 'MatMulTN', 'SumLike', 'RmsNormGrad', 'RopeGrad', 'AttentionGrad', 'SiluMulGrad', 'GeluTanhMulGrad', 'SoftcapGrad', 'ReluGrad',
+  'MatMulNN', 'MatMulTN', 'SumLike', 'RmsNormGrad', 'RopeGrad', 'AttentionGrad', 'SiluMulGrad', 'GeluTanhMulGrad', 'SoftcapGrad', 'MoeMlpGrad', 'ReluGrad',
   'SoftmaxGrad', 'SliceGrad', 'GatherGrad', 'XLoraMixtureGrad', 'CrossEntropy', 'CrossEntropyGrad', 'Dropout',
 ];
 

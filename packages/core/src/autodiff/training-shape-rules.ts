@@ -71,6 +71,11 @@ export function anyOutputShapes(node: AnyNode, ins: readonly DimList[]): Dim[][]
       need(sameShape(x, dy), node, 'the forward value and dy must have equal shapes', ins);
       return [[...x]];
     }
+    case 'MoeMlpGrad': {
+      const dy = ins[ins.length - 1];
+      need(ins.length === 3 + 3 * node.attrs.numExperts && sameShape(ins[0], dy), node, 'inputs are x, routerLogits, 3 weights per expert, dy (shaped like x)', ins);
+      return ins.slice(0, -1).map((s) => [...s]);
+    }
     case 'SliceGrad':
       return [[...ins[1]]];
     case 'GatherGrad': {

@@ -87,7 +87,10 @@ export const VJP_RULES: { [K in OpType | TrainingOpType]: VjpRule<K> } = {
     return [needs[0] ? dg : null, needs[1] ? du : null];
   },
   Softcap: (e, node, [dy], needs) => [grad(needs, 0, () => e.emit1('SoftcapGrad', [node.inputs[0], dy!], node.attrs))],
-  MoeMlp: (_e, node) => notDifferentiable(`MoeMlp node "${node.name}" (not implemented yet: mixture-of-experts training)`),
+  MoeMlp: (e, node, [dy], needs) => {
+    const outs = e.emit('MoeMlpGrad', [...node.inputs, dy!], node.attrs);
+    return outs.map((g, i) => (needs[i] ? g : null));
+  },
   Relu: (e, node, [dy], needs) => [grad(needs, 0, () => e.emit1('ReluGrad', [node.inputs[0], dy!], {}))],
   Softmax: (e, node, [dy], needs) => [grad(needs, 0, () => e.emit1('SoftmaxGrad', [node.outputs[0], dy!], node.attrs))],
   Reshape: (e, node, [dy], needs) => [grad(needs, 0, () => inverseReshape(e, node, dy!))],
@@ -114,6 +117,7 @@ export const VJP_RULES: { [K in OpType | TrainingOpType]: VjpRule<K> } = {
   SiluMulGrad: (_e, node) => notDifferentiable(`${node.op} (gradient graphs are not differentiated again)`),
   GeluTanhMulGrad: (_e, node) => notDifferentiable(`${node.op} (gradient graphs are not differentiated again)`),
   SoftcapGrad: (_e, node) => notDifferentiable(`${node.op} (gradient graphs are not differentiated again)`),
+  MoeMlpGrad: (_e, node) => notDifferentiable(`${node.op} (gradient graphs are not differentiated again)`),
   ReluGrad: (_e, node) => notDifferentiable(`${node.op} (gradient graphs are not differentiated again)`),
   SoftmaxGrad: (_e, node) => notDifferentiable(`${node.op} (gradient graphs are not differentiated again)`),
   SliceGrad: (_e, node) => notDifferentiable(`${node.op} (gradient graphs are not differentiated again)`),
