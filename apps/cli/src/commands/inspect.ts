@@ -25,7 +25,7 @@ export async function inspectCommand(args: InspectArgs): Promise<void> {
     };
   });
   const info = {
-    base: { architecture: model.config.architectures?.[0] ?? model.config.modelType, hidden: model.config.hiddenSize, layers: model.config.numHiddenLayers, heads: model.config.numAttentionHeads, kvHeads: model.config.numKeyValueHeads, vocab: model.config.vocabSize },
+    base: { architecture: model.architecture.name, modelType: model.config.modelType, derived: model.architecture.describe(model.config), hidden: model.config.hiddenSize, layers: model.config.numHiddenLayers, heads: model.config.numAttentionHeads, kvHeads: model.config.numKeyValueHeads, vocab: model.config.vocabSize },
     numExperts: model.numExperts,
     numLayers: model.numLayers,
     layerModules: model.wrappedModules.map((m) => m.modulePath),
@@ -38,8 +38,11 @@ export async function inspectCommand(args: InspectArgs): Promise<void> {
     return;
   }
   const out: string[] = [];
-  out.push(`base: ${info.base.architecture}, hidden ${info.base.hidden}, ${info.base.layers} blocks, ${info.base.heads} heads / ${info.base.kvHeads} KV heads, vocab ${info.base.vocab}`);
+  out.push(`base: ${info.base.architecture} (model_type ${info.base.modelType}), hidden ${info.base.hidden}, ${info.base.layers} blocks, ${info.base.heads} heads / ${info.base.kvHeads} KV heads, vocab ${info.base.vocab}`);
+  out.push('derived from config.json:');
+  for (const line of info.base.derived) out.push(`  ${line}`);
   out.push(`X-LoRA: C = ${model.numExperts} experts, L = ${model.numLayers} LoRA-wrapped modules, ${xc.layerwiseScalings ? 'layerwise' : 'shared'} scalings`);
+  out.push(`layer order (PEFT module registration): ${info.layerModules.slice(0, 8).map((m) => m.replace(/^model\./, '')).join(', ')}${info.layerModules.length > 8 ? `, … (${info.layerModules.length})` : ''}`);
   out.push('experts:');
   for (const e of experts) out.push(`  ${e.index} ${e.name.padEnd(12)} r=${e.ranks.join('/')} alpha=${e.loraAlpha}${e.useRslora ? ' rslora' : ''}  targets ${e.targets.join(',')} (${e.modules} modules)  ${e.path}`);
   out.push(`classifier: ${info.classifier.map((c) => `${c.key} [${c.shape}]${c.relu ? ' → ReLU' : ''}`).join(' → ')}${xc.enableSoftmax ? ` → softmax(T=${xc.softmaxTemperature})` : ''}`);
