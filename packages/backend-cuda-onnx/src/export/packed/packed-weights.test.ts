@@ -63,13 +63,22 @@ function caseGraph() {
 
 const FORMATS: PackedFormat[] = ['q4_0', 'q8_0', 'q4_k', 'q6_k', 'f16', 'bf16'];
 const NATIVE_MATMUL: Partial<Record<PackedFormat, string>> = { q4_0: 'MatMulNBits', q8_0: 'MatMulNBits', q4_k: 'MatMulNBits', q6_k: 'MatMulNBits' };
+/** 8-bit blocks: MatMulNBits only with an accuracy level; the exact mode widens them to f32 (EXACT_8BIT_MATMUL_NBITS). */
+const EIGHT_BIT: PackedFormat[] = ['q8_0', 'q6_k'];
 
 describe('packed weights in the exported model', () => {
   for (const format of FORMATS) {
     it(`${format}: MatMul and Gather keep the stored format`, () => {
       const weights = new Map<string, WeightTensor>([['w', randomPacked(format, N, K, 1)], ['table', randomPacked(format, V, K, 2)]]);
-      const model = graphToModel(caseGraph(), weights);
+      const model = graphToModel(caseGraph(), weights, EIGHT_BIT.includes(format) ? { matMulNBitsAccuracyLevel: 4 } : {});
       const ops = model.graph!.node.map((n) => n.opType);
+      if (EIGHT_BIT.includes(format)) {
+        const exact = graphToModel(caseGraph(), weights);
+        const exactOps = exact.graph!.node.map((n) => n.opType);
+        expect(exactOps).not.toContain('MatMulNBits');
+        expect(exactOps).toContain('GatherBlockQuantized');
+        expect(exact.graph!.initializer.some((t) => t.dataType === 1 && t.dims.join() === `${K},${N}`)).toBe(true); // the f32 [K,N] weight
+      }
       if (NATIVE_MATMUL[format]) {
         expect(ops).toContain('MatMulNBits');
         expect(ops).toContain('GatherBlockQuantized');
