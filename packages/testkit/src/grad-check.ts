@@ -1,11 +1,6 @@
-import { buildGradientGraph, f32, trainingOpsOf, type Backend, type Executable, type Graph, type HostTensor, type TrainingGraph, type WeightMap } from '@xlora/core';
+import { buildGradientGraph, f32, trainingOpsOf, type HostTensor, type TrainingBackend } from '@xlora/core';
 import type { GradCase } from './grad-cases.js';
 import { randomF32, rng } from './random.js';
-
-/** A backend that compiles training graphs (backend-cpu does; inference-only backends do not). */
-export interface TrainingBackend extends Omit<Backend, 'compile'> {
-  compile(graph: Graph | TrainingGraph, weights: WeightMap): Promise<Executable>;
-}
 
 export interface GradCheckOptions {
   /** central-difference step */

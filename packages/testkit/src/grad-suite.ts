@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checkGradCase, type TrainingBackend } from './grad-check.js';
+import type { TrainingBackend } from '@xlora/core';
+import { checkGradCase } from './grad-check.js';
 import { gradCases } from './grad-cases.js';
 
 export interface GradSuiteTarget {

@@ -17,3 +17,4 @@ export * from './fixtures/random-xlora-files.js';
 export * from './grad-cases.js';
 export * from './grad-check.js';
 export * from './grad-suite.js';
+export * from './training-suite.js';

@@ -6,3 +6,4 @@ export * from './gradient-graph.js';
 export * from './promote-weights.js';
 export * from './dropout-mask.js';
 export * from './effective-scalings-grad.js';
+export * from './training-backend.js';

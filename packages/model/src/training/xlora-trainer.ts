@@ -1,4 +1,4 @@
-import { f32, i32, InputError, type Executable, type Graph, type HostTensor, type TrainingGraph, type WeightMap, type Backend } from '@xlora/core';
+import { f32, i32, InputError, type Executable, type HostTensor, type TrainingBackend, type TrainingGraph } from '@xlora/core';
 import { architectureOf } from '../architectures/index.js';
 import { prepareExpertWeights } from '../xlora/expert-weights.js';
 import { arangePositions } from '../generation/positions.js';
@@ -10,11 +10,6 @@ import { clipGradNorm } from './clip-grad-norm.js';
 import { TrainableParameters } from './trainable-parameters.js';
 import { checkTrainingBatch, type TrainingBatch } from './training-batch.js';
 import { buildTrainingGraphs, LABELS_INPUT, LOSS_OUTPUT, type TrainingGraphs } from './training-graph.js';
-
-/** A backend that compiles training graphs (backend-cpu; inference-only backends do not). */
-export interface TrainingBackend extends Omit<Backend, 'compile'> {
-  compile(graph: Graph | TrainingGraph, weights: WeightMap): Promise<Executable>;
-}
 
 export interface XLoraTrainerOptions {
   /** train the experts' LoRA A/B too (default: the checkpoint's use_trainable_adapters) */
