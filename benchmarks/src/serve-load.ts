@@ -21,7 +21,6 @@ import { PRESETS } from './presets.js';
 const here = fileURLToPath(new URL('..', import.meta.url));
 const REPO = join(here, '..');
 const CLI_MAIN = join(REPO, 'apps/cli/src/main.ts');
-const TSX = join(REPO, 'apps/cli/node_modules/.bin/tsx');
 const DEMO = join(REPO, 'models/xlora-demo');
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -40,7 +39,8 @@ interface Server {
 async function startServer(model: { base: string; xlora: string; adapterRoot: string }, backend: string, maxBatch: number): Promise<Server> {
   const args = [CLI_MAIN, 'serve', '--model', model.base, '--xlora', model.xlora, '--adapter-root', model.adapterRoot, '--port', '0',
     '--model-name', 'bench', '--max-batch', String(maxBatch), '--max-queue', '1024', ...SERVE_BACKENDS[backend]];
-  const child = spawn(TSX, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // node itself (not the tsx launcher, which would run the server in a grandchild) so /proc/<pid> is the server
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: join(REPO, 'apps/cli'), stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -73,11 +73,11 @@ interface StreamResult {
 }
 
 /** One streamed completion of token ids; reads the SSE stream to [DONE]. */
-async function streamCompletion(url: string, prompt: number[], maxTokens: number, t0: number): Promise<StreamResult> {
+async function streamCompletion(url: string, prompt: number[], maxTokens: number, t0: number, xlora: Record<string, unknown> = {}): Promise<StreamResult> {
   const sent = performance.now() - t0;
   const res = await fetch(`${url}/v1/completions`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true }, xlora: { return_token_ids: true } }),
+    body: JSON.stringify({ model: 'bench', prompt, max_tokens: maxTokens, temperature: 0, stream: true, stream_options: { include_usage: true }, xlora: { ...xlora, return_token_ids: true } }),
   });
   if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`);
   const r: StreamResult = { ids: [], sent, first: 0, last: 0, finishChunks: 0, usageTokens: -1, done: false };
@@ -119,6 +119,8 @@ const percentile = (xs: number[], p: number) => {
 
 interface RunStats {
   streams: number;
+  /** freeze_scalings_after of every request, when set */
+  frozenAfter?: number;
   tokens: number;
   wallS: number;
   cpuS: number;
@@ -133,10 +135,10 @@ interface RunStats {
   perRequestTokSP50: number;
 }
 
-async function concurrent(server: Server, requests: { prompt: number[]; maxTokens: number }[]) {
+async function concurrent(server: Server, requests: { prompt: number[]; maxTokens: number }[], xlora: Record<string, unknown> = {}) {
   const cpu0 = server.cpuSeconds();
   const t0 = performance.now();
-  const results = await Promise.all(requests.map((r) => streamCompletion(server.url, r.prompt, r.maxTokens, t0)));
+  const results = await Promise.all(requests.map((r) => streamCompletion(server.url, r.prompt, r.maxTokens, t0, xlora)));
   const wallS = (performance.now() - t0) / 1000;
   const cpuS = server.cpuSeconds() - cpu0;
   const tokens = results.reduce((n, r) => n + r.ids.length, 0);
@@ -199,20 +201,22 @@ async function loadPart(backend: string) {
   }
 }
 
-async function throughputPart(backend: string, streams: number[], newTokens: number) {
+async function throughputPart(backend: string, streams: number[], newTokens: number, freezeAfter?: number) {
   const spec = await presetModel(PRESETS.small, 'safetensors', join(here, '.models'));
   const server = await startServer({ base: spec.base, xlora: spec.xlora!, adapterRoot: spec.adapterRoot! }, backend, Math.max(...streams));
   const rows: RunStats[] = [];
   try {
     const prompt = (i: number) => Array.from({ length: 16 }, (_, k) => (i * 131 + k * 17) % PRESETS.small.vocab);
     await streamCompletion(server.url, prompt(0), 2, performance.now()); // compile
-    for (const n of streams) {
+    // the streams table, then (with --freeze) 1 and 16 streams whose scalings freeze: they must still batch
+    const runs: { n: number; freezeAfter?: number }[] = [...streams.map((n) => ({ n })), ...(freezeAfter ? [1, 16].map((n) => ({ n, freezeAfter })) : [])];
+    for (const { n, freezeAfter: f } of runs) {
       const requests = Array.from({ length: n }, (_, i) => ({ prompt: prompt(i), maxTokens: newTokens }));
-      const { results, stats } = await concurrent(server, requests);
+      const { results, stats } = await concurrent(server, requests, f ? { freeze_scalings_after: f } : {});
       const problems = completeness(results, requests);
       if (problems.length) throw new Error(problems.join('\n'));
-      rows.push(stats);
-      log(`throughput (${backend}, small): ${n} streams: decode ${stats.decodeTokS.toFixed(1)} tok/s wall, ${stats.decodeTokPerCpuS.toFixed(1)} tok/CPU-s, ttft p50 ${stats.ttftP50Ms.toFixed(0)} ms`);
+      rows.push(f ? { ...stats, frozenAfter: f } : stats);
+      log(`throughput (${backend}, small): ${n} streams${f ? ` frozen after ${f}` : ''}: decode ${stats.decodeTokS.toFixed(1)} tok/s wall, ${stats.decodeTokPerCpuS.toFixed(1)} tok/CPU-s, ttft p50 ${stats.ttftP50Ms.toFixed(0)} ms`);
     }
     const exitCode = await server.stop();
     return { backend, rows, exitCode };
@@ -226,12 +230,13 @@ function markdown(load: Awaited<ReturnType<typeof loadPart>>[], throughput: Awai
   const f = (v: number, d = 1) => v.toFixed(d);
   const lines: string[] = [];
   for (const t of throughput) {
-    const base = t.rows.find((r) => r.streams === 1);
+    const baseOf = (r: RunStats) => t.rows.find((b) => b.streams === 1 && b.frozenAfter === r.frozenAfter);
     lines.push(`### ${t.backend}, small model (greedy, 16-token prompts)`, '',
       '| streams | decode tok/s (wall) | × 1 stream | decode tok/CPU-s | × 1 stream | aggregate tok/s | TTFT p50 / p99 ms | per-request tok/s p50 |',
       '|---|---|---|---|---|---|---|---|');
     for (const r of t.rows) {
-      lines.push(`| ${r.streams} | ${f(r.decodeTokS)} | ${base ? f(r.decodeTokS / base.decodeTokS, 2) : '-'} | ${f(r.decodeTokPerCpuS)} | ${base ? f(r.decodeTokPerCpuS / base.decodeTokPerCpuS, 2) : '-'} | ${f(r.aggregateTokS)} | ${f(r.ttftP50Ms, 0)} / ${f(r.ttftP99Ms, 0)} | ${f(r.perRequestTokSP50)} |`);
+      const base = baseOf(r);
+      lines.push(`| ${r.streams}${r.frozenAfter ? ` (frozen after ${r.frozenAfter})` : ''} | ${f(r.decodeTokS)} | ${base ? f(r.decodeTokS / base.decodeTokS, 2) : '-'} | ${f(r.decodeTokPerCpuS)} | ${base ? f(r.decodeTokPerCpuS / base.decodeTokPerCpuS, 2) : '-'} | ${f(r.aggregateTokS)} | ${f(r.ttftP50Ms, 0)} / ${f(r.ttftP99Ms, 0)} | ${f(r.perRequestTokSP50)} |`);
     }
     lines.push('');
   }
@@ -250,15 +255,16 @@ async function main() {
     .option('--backends <list>', `comma-separated: ${Object.keys(SERVE_BACKENDS).join(', ')}`, 'cpu,onnx-cpu')
     .option('--streams <list>', 'concurrent streams for the throughput table', '1,4,16,64')
     .option('--new-tokens <n>', 'tokens per stream in the throughput runs', '32')
+    .option('--freeze <n>', 'also run 1 and 16 streams with xlora.freeze_scalings_after = n')
     .option('--out <dir>', 'where serve-load.json and serve-load.md go', join(here, 'results'))
-    .parse(process.argv).opts<{ part: string; backends: string; streams: string; newTokens: string; out: string }>();
+    .parse(process.argv).opts<{ part: string; backends: string; streams: string; newTokens: string; freeze?: string; out: string }>();
   const parts = list(opts.part);
   const backends = list(opts.backends);
   for (const b of backends) if (!SERVE_BACKENDS[b]) throw new Error(`unknown backend "${b}" (known: ${Object.keys(SERVE_BACKENDS).join(', ')})`);
   const load = [];
   const throughput = [];
   if (parts.includes('load')) for (const b of backends) load.push(await loadPart(b));
-  if (parts.includes('throughput')) for (const b of backends) throughput.push(await throughputPart(b, list(opts.streams).map(Number), Number(opts.newTokens)));
+  if (parts.includes('throughput')) for (const b of backends) throughput.push(await throughputPart(b, list(opts.streams).map(Number), Number(opts.newTokens), opts.freeze ? Number(opts.freeze) : undefined));
   await mkdir(opts.out, { recursive: true });
   const md = markdown(load, throughput);
   await writeFile(join(opts.out, 'serve-load.json'), JSON.stringify({ load, throughput }, null, 2));
