@@ -1,5 +1,6 @@
 import { MASKED_SCORE } from '../../flags.js';
 import type { Lowering } from './lowering.js';
+import { softcapOf } from './softcap.js';
 
 /**
  * Causal GQA attention with a padding mask, appending the new keys/values to the cache. Standard ops only.
@@ -10,13 +11,17 @@ import type { Lowering } from './lowering.js';
  *   scores   = MatMul(q5, Unsqueeze(presentKᵀ, 2)) · scale                                    [B,nKv,g,S,T]
  * GQA needs no repeated K/V: query head h = kvh·g + i reads kv head kvh, so the g query heads of a kv head are a
  * broadcast dim of one batched MatMul (the same numbers as repeat_kv, without materialising it).
+ *   scores   = c · tanh(scores / c)                                with a logit softcap c (Gemma 2)
  *   allowed  = (t <= P+s) ∧ mask[b,t] ≠ 0        causal triangle offset by P (Range/LessOrEqual) [B,1,1,S,T]
+ *              ∧ (t > P+s−W)                     with a sliding window W (the W most recent columns)
  *   probs    = Where(allowed, Softmax(Where(allowed, scores, lowest)), 0)
  * The outer Where makes a query with no visible key attend to nothing: its output is 0, never NaN.
  *   out      = Reshape(Transpose(MatMul(probs, Unsqueeze(presentV, 2)), [0,3,1,2,4]), [B,S,nH*hd])
  */
 export const lowerAttention: Lowering<'Attention'> = (b, node) => {
   const { numHeads, numKvHeads, headDim, scale } = node.attrs;
+  const window = node.attrs.slidingWindow ?? null;
+  const cap = node.attrs.logitSoftcap ?? null;
   const group = numHeads / numKvHeads;
   const name = node.name;
   const [q, k, v, pastK, pastV, mask] = node.inputs.map((n) => b.value(n));
@@ -33,7 +38,8 @@ export const lowerAttention: Lowering<'Attention'> = (b, node) => {
   // scores [B,nKv,g,S,T]
   const q5 = b.op1('Transpose', [b.op1('Reshape', [q, i64(0, 0, numKvHeads, group, headDim)], { name })], { name, attrs: perm(0, 2, 3, 1, 4) });
   const kT = b.op1('Unsqueeze', [b.op1('Transpose', [presentK], { name, attrs: perm(0, 1, 3, 2) }), i64(2)], { name }); // [B,nKv,1,hd,T]
-  const scores = b.op1('Mul', [b.op1('MatMul', [q5, kT], { name }), b.scalarF32(scale)], { name });
+  const scaled = b.op1('Mul', [b.op1('MatMul', [q5, kT], { name }), b.scalarF32(scale)], { name });
+  const scores = cap === null ? scaled : softcapOf(b, name, scaled, cap);
 
   // allowed [B,1,1,S,T]: key t is visible to query s when t <= P + s and mask[b,t] != 0
   const total = b.op1('Shape', [presentK], { name, attrs: { start: { kind: 'int', value: 2 }, end: { kind: 'int', value: 3 } } }); // [1] = T
@@ -43,7 +49,9 @@ export const lowerAttention: Lowering<'Attention'> = (b, node) => {
   const keyPos = b.op1('Range', [zero, b.op1('Squeeze', [total, scalarAxis], { name }), one], { name }); // [T]
   const queryIdx = b.op1('Range', [zero, b.op1('Squeeze', [seq, scalarAxis], { name }), one], { name }); // [S]
   const queryPos = b.op1('Unsqueeze', [b.op1('Add', [queryIdx, past], { name }), i64(1)], { name }); // [S,1]
-  const causal = b.op1('LessOrEqual', [keyPos, queryPos], { name }); // [S,T]
+  const notFuture = b.op1('LessOrEqual', [keyPos, queryPos], { name }); // [S,T]
+  const causal = window === null ? notFuture
+    : b.op1('And', [notFuture, b.op1('Greater', [keyPos, b.op1('Sub', [queryPos, b.scalarI64(window)], { name })], { name })], { name }); // [S,T]
   const padBool = b.op1('Cast', [mask], { name, attrs: { to: { kind: 'int', value: 9 } } }); // BOOL [B,T]
   const pad = b.op1('Unsqueeze', [padBool, i64(1, 2, 3)], { name }); // [B,1,1,1,T]
   const allowed = b.op1('And', [causal, pad], { name }); // [B,1,1,S,T]
