@@ -1,8 +1,9 @@
 import type { OpType } from '@xlora/core';
 import { attentionOp } from './kernels/attention-op.js';
-import { addOp, mulOp, reluOp, siluMulOp } from './kernels/elementwise-ops.js';
+import { addOp, geluTanhMulOp, mulOp, reluOp, siluMulOp, softcapOp } from './kernels/elementwise-ops.js';
 import { gatherOp } from './kernels/gather-op.js';
 import { matmulOp } from './kernels/matmul-op.js';
+import { moeMlpOp } from './kernels/moe-mlp-op.js';
 import { rmsNormOp } from './kernels/rms-norm-op.js';
 import { ropeOp } from './kernels/rope-op.js';
 import { reshapeOp, sliceOp } from './kernels/shape-ops.js';
@@ -25,6 +26,9 @@ export const OPS: { [K in OpType]: WebGpuOp<K> } = {
   Reshape: reshapeOp,
   Slice: sliceOp,
   XLoraMixture: xloraMixtureOp,
+  GeluTanhMul: geluTanhMulOp,
+  Softcap: softcapOp,
+  MoeMlp: moeMlpOp,
 };
 
 /** The table's entry for an op, typed for any node. */

@@ -1,4 +1,4 @@
-import type { AttentionAttrs } from '@xlora/core';
+import { BackendError, type AttentionAttrs } from '@xlora/core';
 import type { Lowering } from '../lower.js';
 import type { WebGpuOp } from '../op-entry.js';
 import type { Val } from '../plan.js';
@@ -17,8 +17,9 @@ function capacityFor(ctx: Lowering, total: number, bytesPerToken: number): numbe
 }
 
 /**
- * Causal GQA attention with KV caches. The new keys/values are appended to the past caches in place when the
- * past is a device tensor with room whose filled length is the past length (and not already appended to this
+ * Causal GQA attention with KV caches, an optional sliding window and logit softcap (the cache keeps every column;
+ * the window only limits which the kernel reads). The new keys/values are appended to the past caches in place when
+ * the past is a device tensor with room whose filled length is the past length (and not already appended to this
  * run); otherwise the past is copied into fresh caches with spare capacity (when the caller keeps them).
  */
 export const attentionOp: WebGpuOp<'Attention'> = {
@@ -33,6 +34,9 @@ export const attentionOp: WebGpuOp<'Attention'> = {
     const mask = ctx.dense(node.inputs[5]);
     const { numHeads: heads, numKvHeads: kvHeads, headDim: hd } = attrs;
     const [batch, seq] = q.shape;
+    const { slidingWindow: window, logitSoftcap: softcap } = attrs;
+    if (window != null && !(Number.isInteger(window) && window >= 1)) throw new BackendError(`Attention "${node.name}": slidingWindow must be an integer >= 1, got ${window}`);
+    if (softcap != null && !(softcap > 0)) throw new BackendError(`Attention "${node.name}": logitSoftcap must be > 0, got ${softcap}`);
     const past = pk.shape[2];
     const total = past + seq;
     const out = ctx.output(node, 0, shapes[0]);
@@ -70,7 +74,8 @@ export const attentionOp: WebGpuOp<'Attention'> = {
     const rows = batch * seq * heads;
     if (rows) {
       ctx.step(attentionKernel(ctx.tun, hd), [q.slot, presK.slot, presV.slot, mask.slot, out.slot], ATTENTION_FIELDS,
-        [rows, seq, past, total, cap, heads, kvHeads, heads / kvHeads, attrs.scale], ctx.rows(rows));
+        [rows, seq, past, total, cap, heads, kvHeads, heads / kvHeads, attrs.scale, window ?? 0, softcap ?? 0],
+        ctx.rows(rows));
     }
   },
 };

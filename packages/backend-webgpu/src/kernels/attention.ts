@@ -6,11 +6,13 @@ import type { Tunables } from '../flags.js';
  * first). One workgroup per (batch, query, head). Keys are processed in chunks of WG: every thread scores one key,
  * a workgroup max-reduction gives the chunk max, and an online softmax (running max, rescaled partial sums and
  * outputs, as in flash attention) accumulates p·V with the threads split over head dims × key groups. Query s
- * (absolute position past + s) sees keys t <= past + s with mask[b, t] != 0; no visible key gives zeros.
+ * (absolute position past + s) sees keys t <= past + s with mask[b, t] != 0, and with a sliding window W (window > 0)
+ * only t > past + s - W; with a logit softcap c (softcap > 0) each score becomes c·tanh(score / c). No visible key
+ * gives zeros.
  */
 export const ATTENTION_FIELDS: readonly Field[] = [
   ['rows', 'u32'], ['seq', 'u32'], ['past', 'u32'], ['total', 'u32'], ['cap', 'u32'],
-  ['heads', 'u32'], ['kvHeads', 'u32'], ['group', 'u32'], ['scale', 'f32'],
+  ['heads', 'u32'], ['kvHeads', 'u32'], ['group', 'u32'], ['scale', 'f32'], ['window', 'u32'], ['softcap', 'f32'],
 ];
 
 export function attentionKernel(tun: Tunables, headDim: number) {
@@ -48,13 +50,15 @@ fn main(${BUILTINS}) {
   for (var d = li; d < HD; d += WG) { qs[d] = q[qo + d]; }
   let cache = (b * p.kvHeads + kvh) * p.cap;   // first row of this head's cache
   let visible = p.past + s + 1u;
+  var first = 0u;                              // oldest column inside the sliding window
+  if (p.window > 0u && visible > p.window) { first = visible - p.window; }
   let lane = li % LANES;
   let grp = li / LANES;
   var acc: array<f32, DPT>;
   var m = NEG;
   var lsum = 0.0;
   workgroupBarrier();
-  for (var t0 = 0u; t0 < visible; t0 += WG) {
+  for (var t0 = first; t0 < visible; t0 += WG) {
     let t = t0 + li;
     var sc = NEG;
     var ok = false;
@@ -69,6 +73,7 @@ ${vec
     : `        let kr = (cache + t) * HD;
         for (var d = 0u; d < HD; d++) { qk += qs[d] * kc[kr + d]; }`}
         sc = qk * p.scale;
+        if (p.softcap > 0.0) { sc = p.softcap * tanh(clamp(sc / p.softcap, -15.0, 15.0)); }
         ok = true;
       }
     }

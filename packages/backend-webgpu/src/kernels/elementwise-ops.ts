@@ -1,7 +1,7 @@
-import { BackendError, numel, stridesOf, type NodeOf } from '@xlora/core';
+import { BackendError, numel, stridesOf, type GraphNode, type NodeOf } from '@xlora/core';
 import type { Lowering } from '../lower.js';
 import type { WebGpuOp } from '../op-entry.js';
-import { BINARY_FIELDS, BINARY_MAX_RANK, binaryKernel, UNARY_FIELDS, unaryKernel, type BinaryOp } from './elementwise.js';
+import { BINARY_FIELDS, BINARY_MAX_RANK, binaryKernel, UNARY_FIELDS, unaryKernel, type BinaryOp, type UnaryOp } from './elementwise.js';
 
 /** a ⊙ b with b broadcast from the right: mode 0 same shape, 1 contiguous suffix, 2 general (shape and b strides). */
 function lowerBinary(op: BinaryOp, node: NodeOf<'Add' | 'Mul'>, ctx: Lowering, shape: number[]): void {
@@ -40,24 +40,37 @@ export const mulOp: WebGpuOp<'Mul'> = {
   lower: (node, ctx, [shape]) => lowerBinary('mul', node, ctx, shape),
 };
 
+/** y = op(x) or op(gate)·up, one thread per element; `c` is Softcap's cap (0 for the others). */
+function lowerUnary(op: UnaryOp, node: GraphNode, ctx: Lowering, shape: number[], c = 0): void {
+  const inputs = node.inputs.map((name) => ctx.dense(name).slot);
+  const y = ctx.output(node, 0, shape);
+  const n = numel(shape);
+  if (n) ctx.step(unaryKernel(ctx.tun, op), [...inputs, y.slot], UNARY_FIELDS, [n, c], ctx.flat(n));
+}
+
 /** silu(gate) · up */
 export const siluMulOp: WebGpuOp<'SiluMul'> = {
   kernels: (_node, { tun }) => [unaryKernel(tun, 'silu-mul')],
-  lower(node, ctx, [shape]) {
-    const x = ctx.dense(node.inputs[0]);
-    const u = ctx.dense(node.inputs[1]);
-    const y = ctx.output(node, 0, shape);
-    const n = numel(shape);
-    if (n) ctx.step(unaryKernel(ctx.tun, 'silu-mul'), [x.slot, u.slot, y.slot], UNARY_FIELDS, [n], ctx.flat(n));
-  },
+  lower: (node, ctx, [shape]) => lowerUnary('silu-mul', node, ctx, shape),
+};
+
+/** gelu_tanh(gate) · up (GeGLU) */
+export const geluTanhMulOp: WebGpuOp<'GeluTanhMul'> = {
+  kernels: (_node, { tun }) => [unaryKernel(tun, 'gelu-tanh-mul')],
+  lower: (node, ctx, [shape]) => lowerUnary('gelu-tanh-mul', node, ctx, shape),
 };
 
 export const reluOp: WebGpuOp<'Relu'> = {
   kernels: (_node, { tun }) => [unaryKernel(tun, 'relu')],
+  lower: (node, ctx, [shape]) => lowerUnary('relu', node, ctx, shape),
+};
+
+/** cap · tanh(x / cap) */
+export const softcapOp: WebGpuOp<'Softcap'> = {
+  kernels: (_node, { tun }) => [unaryKernel(tun, 'softcap')],
   lower(node, ctx, [shape]) {
-    const x = ctx.dense(node.inputs[0]);
-    const y = ctx.output(node, 0, shape);
-    const n = numel(shape);
-    if (n) ctx.step(unaryKernel(ctx.tun, 'relu'), [x.slot, y.slot], UNARY_FIELDS, [n], ctx.flat(n));
+    const { cap } = node.attrs;
+    if (!(cap > 0)) throw new BackendError(`Softcap "${node.name}": cap must be > 0, got ${cap}`);
+    lowerUnary('softcap', node, ctx, shape, cap);
   },
 };

@@ -3,10 +3,10 @@ import type { Tunables } from '../flags.js';
 
 /**
  * Add / Mul with b broadcast from the right (mode 0: same shape, 1: b is a contiguous suffix, 2: general, with
- * a's shape and b's strides (0 on broadcast dims) in sh0..7 / bs0..7), SiluMul, Relu. One thread per element.
+ * a's shape and b's strides (0 on broadcast dims) in sh0..7 / bs0..7), SiluMul, GeluTanhMul, Relu, Softcap. One thread
+ * per element.
  */
 export type BinaryOp = 'add' | 'mul';
-export type UnaryOp = 'relu';
 
 const MAX_RANK = 8;
 export const BINARY_FIELDS: readonly Field[] = [
@@ -53,23 +53,36 @@ fn main(${BUILTINS}) {
   }));
 }
 
-export const UNARY_FIELDS: readonly Field[] = [['n', 'u32']];
+/** The flat kernels of one or two inputs: n elements, and c (Softcap's cap; unused by the others). */
+export const UNARY_FIELDS: readonly Field[] = [['n', 'u32'], ['c', 'f32']];
+export type UnaryOp = 'silu-mul' | 'gelu-tanh-mul' | 'relu' | 'softcap';
 
-/** silu(gate) * up when `silu`, else relu(x). */
-export function unaryKernel(tun: Tunables, op: 'silu-mul' | 'relu') {
+/** tanh with its argument clamped to ±15 (tanh is ±1 in f32 there; some exp-based tanh give NaN far out) */
+const TANH = 'fn tanhC(v: f32) -> f32 { return tanh(clamp(v, -15.0, 15.0)); }\n';
+const GELU_TANH = 'fn geluTanh(g: f32) -> f32 { return 0.5 * g * (1.0 + tanhC(0.7978845608028654 * (g + 0.044715 * g * g * g))); }\n';
+
+/** y per element: silu(g)·u, gelu_tanh(g)·u, relu(x) or c·tanh(x/c). */
+const UNARY: Record<UnaryOp, { gated: boolean; fns: string; expr: string }> = {
+  'silu-mul': { gated: true, fns: '', expr: 'g / (1.0 + exp(-g)) * u[i]' },
+  'gelu-tanh-mul': { gated: true, fns: TANH + GELU_TANH, expr: 'geluTanh(g) * u[i]' },
+  relu: { gated: false, fns: '', expr: 'select(0.0, g, g > 0.0)' },
+  softcap: { gated: false, fns: TANH, expr: 'p.c * tanhC(g / p.c)' },
+};
+
+export function unaryKernel(tun: Tunables, op: UnaryOp) {
   const wg = tun.elementwiseWorkgroupSize;
-  const silu = op === 'silu-mul';
+  const { gated, fns, expr } = UNARY[op];
   return memoSpec(`${op}|${wg}`, () => ({
     name: `elementwise-${op}`,
-    storage: silu ? ['read', 'read', 'write'] : ['read', 'write'],
-    code: `${paramsStruct(UNARY_FIELDS)}${storage(1, 'x', 'read', 'f32')}${silu ? storage(2, 'u', 'read', 'f32') + storage(3, 'y', 'write', 'f32') : storage(2, 'y', 'write', 'f32')}
+    storage: gated ? ['read', 'read', 'write'] : ['read', 'write'],
+    code: `${paramsStruct(UNARY_FIELDS)}${storage(1, 'x', 'read', 'f32')}${gated ? storage(2, 'u', 'read', 'f32') + storage(3, 'y', 'write', 'f32') : storage(2, 'y', 'write', 'f32')}${fns}
 @compute @workgroup_size(${wg})
 fn main(${BUILTINS}) {
   ${FLAT_WG}
   let i = wg * ${wg}u + li;
   if (i >= p.n) { return; }
   let g = x[i];
-  ${silu ? 'y[i] = g / (1.0 + exp(-g)) * u[i];' : 'y[i] = select(0.0, g, g > 0.0);'}
+  y[i] = ${expr};
 }
 `,
   }));
