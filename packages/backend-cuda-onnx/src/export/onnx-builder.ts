@@ -227,9 +227,10 @@ export class OnnxBuilder {
   }
 }
 
-/** MatMul's weight and the mixture's Â / B̂ are consumed transposed. */
+/** MatMul's weight, the mixture's Â / B̂ and MoeMlp's expert matrices are consumed transposed. */
 function isTransposedUse(node: GraphNode, inputIndex: number): boolean {
-  return (node.op === 'MatMul' && inputIndex === 1) || (node.op === 'XLoraMixture' && (inputIndex === 2 || inputIndex === 3));
+  return (node.op === 'MatMul' && inputIndex === 1) || (node.op === 'XLoraMixture' && (inputIndex === 2 || inputIndex === 3))
+    || (node.op === 'MoeMlp' && inputIndex >= 2);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { EXACT_8BIT_MATMUL_NBITS } from '../../flags.js';
+import type { OnnxBuilder } from '../onnx-builder.js';
 import type { Lowering } from './lowering.js';
 import { matMulNBits } from './matmul-nbits.js';
 
@@ -10,15 +11,19 @@ import { matMulNBits } from './matmul-nbits.js';
 export const lowerMatMul: Lowering<'MatMul'> = (b, node) => {
   const [x, w, bias] = node.inputs;
   const [y] = node.outputs;
+  if (bias === undefined) {
+    linear(b, node.name, b.value(x), w, y);
+    return;
+  }
+  b.op('Add', [linear(b, node.name, b.value(x), w), b.value(bias)], { name: node.name, outputs: [y] });
+};
+
+/** x · wᵀ for IR weight/value w [N, K] (MatMulNBits or MatMul as above); returns the output name (`out` when given). */
+export function linear(b: OnnxBuilder, name: string, x: string, w: string, out?: string): string {
   const blocks = b.blockQuantized(w);
   const slow8Bit = blocks?.bits === 8 && b.options.matMulNBitsAccuracyLevel === undefined && !EXACT_8BIT_MATMUL_NBITS;
   const q = slow8Bit ? null : blocks;
-  const product = (out?: string) => q
-    ? matMulNBits(b, node.name, b.value(x), w, q, out)
-    : b.op1('MatMul', [b.value(x), b.weightT(w)], { name: node.name, ...(out ? { outputs: [out] } : {}) });
-  if (bias === undefined) {
-    product(y);
-    return;
-  }
-  b.op('Add', [product(), b.value(bias)], { name: node.name, outputs: [y] });
-};
+  return q
+    ? matMulNBits(b, name, x, w, q, out)
+    : b.op1('MatMul', [x, b.weightT(w)], { name, ...(out ? { outputs: [out] } : {}) });
+}
