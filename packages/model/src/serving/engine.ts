@@ -254,6 +254,7 @@ export class ServingEngine {
       } catch (err) {
         this.fail(job, err);
       }
+      await yieldToEventLoop(); // the first tokens go out now, not after every other prefill
     }
   }
 
