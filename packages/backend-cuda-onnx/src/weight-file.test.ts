@@ -17,8 +17,9 @@ const weights = new Map<string, WeightTensor>([...f32Weights].map(([k, t]) => [k
 
 /**
  * Bytes the weight file must hold for these weights, from the formats' definitions: a MatMul weight is stored
- * as its f32 transpose (N·K·4 bytes) or as MatMulNBits blocks (q4_0: N·K/2 bytes of nibbles, q8_0: N·K bytes) and
- * f32 block scales (N·K/32·4 bytes); each initializer of STORED_INITIALIZER_MIN_BYTES or more goes to the file.
+ * as its f32 transpose (N·K·4 bytes) or as MatMulNBits blocks (q4_0: N·K/2 bytes of nibbles) and f32 block scales
+ * (N·K/32·4 bytes); 8-bit blocks (q8_0) are widened to the f32 transpose in the exact mode (EXACT_8BIT_MATMUL_NBITS
+ * is off); each initializer of STORED_INITIALIZER_MIN_BYTES or more goes to the file.
  */
 function storedBytes(): { sum: number; count: number } {
   let sum = 0, count = 0;
@@ -27,8 +28,8 @@ function storedBytes(): { sum: number; count: number } {
     const [n, k] = t.shape;
     if (t.shape.length !== 2) continue;
     const format = FORMAT[name];
-    if (!format) add(n * k * 4);
-    else { add(format === 'q4_0' ? (n * k) / 2 : n * k); add(((n * k) / 32) * 4); }
+    if (!format || format === 'q8_0') add(n * k * 4);
+    else { add((n * k) / 2); add(((n * k) / 32) * 4); }
   }
   return { sum, count };
 }
