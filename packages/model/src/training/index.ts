@@ -11,3 +11,7 @@ export * from './training-graph.js';
 export * from './xlora-trainer.js';
 export * from './load-training-parts.js';
 export * from './checkpoint-files.js';
+export * from './training-examples.js';
+export * from './data-batches.js';
+export * from './accumulated-step.js';
+export * from './training-state.js';
