@@ -9,8 +9,9 @@ import { KnobsPanel } from './ui/knobs-panel.js';
 import { addNotice, clearError, showError, showNotice } from './ui/messages.js';
 import { ModelPanel } from './ui/model-panel.js';
 import { renderShares } from './ui/shares-view.js';
+import { TrainPanel } from './ui/train-panel.js';
 
-type State = 'idle' | 'loading' | 'ready' | 'generating';
+type State = 'idle' | 'loading' | 'ready' | 'generating' | 'training';
 
 const client = new WorkerClient();
 const store = new ScalingsStore();
@@ -26,10 +27,14 @@ const heatmap = new HeatmapPanel(store, (what) => {
   client.send({ type: 'export-log' });
 });
 
+const train = new TrainPanel(startTraining, () => client.send({ type: 'stop-train' }), () => ({ layer: heatmap.layer, experts: model?.experts ?? [] }));
+heatmap.onLayerChange(() => train.renderHeatmaps());
+
 function setState(next: State): void {
   state = next;
   document.body.dataset.state = next; // tests and styles key on it
-  modelPanel.setBusy(next === 'loading' || next === 'generating');
+  modelPanel.setBusy(next === 'loading' || next === 'generating' || next === 'training');
+  train.setState(next === 'ready' || next === 'training', next === 'training');
   gen.setState(next === 'ready' || next === 'generating', next === 'generating');
   heatmap.enableExports(next === 'ready' && store.numRows > 0);
 }
@@ -55,6 +60,14 @@ function generate(): void {
   clearError();
   setState('generating');
   client.send({ type: 'generate', prompt: gen.prompt.value, knobs: knobs.read() });
+}
+
+function startTraining(): void {
+  if (state !== 'ready') return;
+  clearError();
+  setState('training');
+  train.start();
+  client.send({ type: 'train', text: train.text.value, options: train.options() });
 }
 
 function onMessage(msg: Response): void {
@@ -111,8 +124,22 @@ function onMessage(msg: Response): void {
       if (exportWhat === 'json') saveBlob('xlora-scalings-log.json', new Blob([msg.json], { type: 'application/json' }));
       else if (msg.npy) saveBlob('xlora-scalings.npy', new Blob([msg.npy as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
       break;
+    case 'train-start':
+      train.started(msg.windows, msg.seqLen, msg.tokens, msg.backend);
+      break;
+    case 'train-step':
+      train.addStep(msg.step, msg.steps, msg.loss, msg.lr, msg.seconds);
+      break;
+    case 'trained':
+      train.finish(msg.stepsDone, msg.stopped, msg.seconds, msg.files, msg.pieces, msg.before, msg.after);
+      setState('ready');
+      break;
     case 'error':
       showError(msg.name, msg.message);
+      if (state === 'training') {
+        train.failed();
+        setState('ready');
+      }
       if (state === 'loading') {
         modelPanel.finishProgress('loading failed');
         byId('device-chip').textContent = 'no model loaded';

@@ -36,7 +36,26 @@ export type Request =
   | { type: 'load'; id: number; backend: BackendChoice; source: ModelSourceSpec }
   | { type: 'generate'; id: number; prompt: string; knobs: Knobs }
   | { type: 'stop' }
-  | { type: 'export-log'; id: number };
+  | { type: 'export-log'; id: number }
+  | { type: 'train'; id: number; text: string; options: TrainOptions }
+  | { type: 'stop-train' };
+
+/** Backends that can train (gradient kernels): cpu today; 'webgpu' joins when backend-webgpu has them. */
+export type TrainBackendChoice = 'cpu';
+
+/** The train panel's settings: AdamW with linear warm-up + cosine decay, the loaded checkpoint's classifier only. */
+export interface TrainOptions {
+  backend: TrainBackendChoice;
+  steps: number;
+  lr: number;
+  /** tokens per window */
+  seqLen: number;
+  /** windows per optimizer step */
+  batchSize: number;
+  warmupSteps: number;
+  maxGradNorm: number;
+  seed: number;
+}
 
 export interface BackendInUse {
   choice: BackendChoice;
@@ -72,4 +91,13 @@ export type Response =
   | { type: 'token'; id: number; step: number; tokenId: number; piece: string; text: string; scalings?: ScalingsRows }
   | { type: 'done'; id: number; stopReason: string; newTokens: number; seconds: number; prefillSeconds: number }
   | { type: 'log'; id: number; json: string; npy: Uint8Array | null }
+  | { type: 'train-start'; id: number; windows: number; seqLen: number; tokens: number; backend: string }
+  /** one optimizer step: the train-mode loss of its batch before the update */
+  | { type: 'train-step'; id: number; step: number; steps: number; loss: number; lr: number; seconds: number }
+  /**
+   * training ended (all steps, or stopped): the checkpoint's files by name, and the routing of the same text
+   * (`pieces`) before and after, [1, S, L, C] each
+   */
+  | { type: 'trained'; id: number; stepsDone: number; stopped: boolean; seconds: number; files: [name: string, bytes: Uint8Array][];
+      pieces: string[]; before: ScalingsRows; after: ScalingsRows }
   | { type: 'error'; id: number; name: string; message: string };

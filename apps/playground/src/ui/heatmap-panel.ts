@@ -1,7 +1,8 @@
-import { printableToken, renderScalingsHeatmapSvg, scalingsMatrix, viridis } from '@xlora/scaling-logger';
+import { printableToken, scalingsMatrix, viridis } from '@xlora/scaling-logger';
 import { saveBlob, svgToPng } from '../lib/download.js';
 import type { ScalingsStore } from '../lib/scalings-store.js';
 import { byId, h } from './dom.js';
+import { heatmapSvg } from './heatmap-svg.js';
 
 /** Live tokens × experts heatmap with a layer selector, hover readout and SVG / PNG export. */
 export class HeatmapPanel {
@@ -31,6 +32,11 @@ export class HeatmapPanel {
     this.container.replaceChildren();
   }
 
+  /** Calls `fn` when the reader picks another layer (the train panel's heatmaps follow it). */
+  onLayerChange(fn: () => void): void {
+    this.layerSelect.addEventListener('change', fn);
+  }
+
   get layer(): number | 'mean' {
     return this.layerSelect.value === 'mean' ? 'mean' : Number(this.layerSelect.value);
   }
@@ -51,12 +57,10 @@ export class HeatmapPanel {
 
   /** The heatmap as a standalone SVG (exports carry a title; the page has its own heading). */
   svg({ title = true } = {}): string {
-    return renderScalingsHeatmapSvg(this.store.tensor(), {
+    return heatmapSvg(this.store.tensor(), {
       layer: this.layer,
-      tokens: this.store.pieces,
+      pieces: this.store.pieces,
       experts: this.experts,
-      cellSize: 15,
-      columnWidth: 58,
       promptLength: this.store.promptLength,
       title: title ? 'X-LoRA scalings per token' : undefined,
     });

@@ -29,6 +29,12 @@ scope.addEventListener('message', (ev) => {
     case 'stop':
       session.stop();
       break;
+    case 'train':
+      session.train(req.id, req.text, req.options).catch((err) => fail(req.id, err));
+      break;
+    case 'stop-train':
+      session.stopTraining();
+      break;
     case 'export-log':
       try {
         session.exportLog(req.id);

@@ -3,10 +3,11 @@ import { loadXLoraModel, type XLoraModel } from '@xlora/model';
 import { scalingsLogToJson, toNpy, type ScalingsTensor } from '@xlora/scaling-logger';
 import type { BackendChoice } from '../shared/backend-choices.js';
 import { loadDtypeOf } from '../shared/dtype-choices.js';
-import type { Knobs, ModelSourceSpec, Response, ScalingsRows } from '../shared/protocol.js';
+import type { Knobs, ModelSourceSpec, Response, ScalingsRows, TrainOptions } from '../shared/protocol.js';
 import { describeModel, expertNames } from './model-summary.js';
 import { checkUrlBase, fileSourceFor } from './model-source.js';
 import { startBackend } from './start-backend.js';
+import { trainClassifier } from './train-classifier.js';
 
 type Post = (msg: Response, transfer?: Transferable[]) => void;
 
@@ -18,6 +19,7 @@ export class Session {
   private backend: Backend | null = null;
   private model: XLoraModel | null = null;
   private abort: AbortController | null = null;
+  private training: AbortController | null = null;
   private lastPrompt = '';
   private lastIds: number[] = [];
   /** the model has no getter for it: tracked here */
@@ -61,6 +63,7 @@ export class Session {
   async generate(id: number, prompt: string, knobs: Knobs): Promise<void> {
     const model = this.requireModel();
     if (this.abort) throw new Error('a generation is already running; press Stop first');
+    if (this.training) throw new Error('training is running; wait for it or press Stop training first');
     this.applyKnobs(model, knobs);
     const tok = model.parts.tokenizer!;
     const ids = tok.encode(prompt);
@@ -115,6 +118,22 @@ export class Session {
     this.abort?.abort();
   }
 
+  /** Fine-tunes the loaded checkpoint's classifier on `text` (train panel); the loaded model itself is unchanged. */
+  async train(id: number, text: string, options: TrainOptions): Promise<void> {
+    const model = this.requireModel();
+    if (this.abort || this.training) throw new Error('the model is busy (generating or training); press Stop first');
+    const training = (this.training = new AbortController());
+    try {
+      await trainClassifier(model, id, text, options, training.signal, this.post);
+    } finally {
+      this.training = null;
+    }
+  }
+
+  stopTraining(): void {
+    this.training?.abort();
+  }
+
   /** The scalings log of the last generation as JSON (PEFT's log: one entry per step) and its latest entry as .npy. */
   exportLog(id: number): void {
     const model = this.requireModel();
@@ -134,6 +153,7 @@ export class Session {
 
   dispose(): void {
     this.abort?.abort();
+    this.training?.abort();
     this.model?.dispose();
     this.model = null;
     this.backend?.dispose();
