@@ -1,9 +1,10 @@
-import { BackendError, numel, outputShapes, type DType, type GraphNode, type NodeOf } from '@xlora/core';
+import { anyOutputShapes, BackendError, isTrainingNode, numel, type AnyNode, type DType, type GraphNode, type NodeOf } from '@xlora/core';
 import type { Alloc } from './buffers.js';
 import type { Tunables } from './flags.js';
 import { grid, packParams } from './kernels/common.js';
 import { COPY_FIELDS, copyKernel } from './kernels/copy.js';
 import { opEntry } from './op-table.js';
+import { trainingOpEntry } from './training-op-table.js';
 import type { Slot, Step, Val } from './plan.js';
 import type { KernelSpec } from './pipelines.js';
 
@@ -92,15 +93,16 @@ export class Lowering {
     this.step(copyKernel(this.env.tun), [src, dst], COPY_FIELDS, [n, blk, srcStride, srcOff, dstStride, dstOff], this.flat(n));
   }
 
-  output(node: GraphNode, i: number, shape: number[], dtype: DType = 'f32', cap?: number): Val {
+  output(node: AnyNode, i: number, shape: number[], dtype: DType = 'f32', cap?: number): Val {
     const bytes = numel(cap === undefined ? shape : [shape[0], shape[1], cap, shape[3]]) * 4;
     const v: Val = { slot: this.slot('plan', bytes, node.outputs[i]), shape, dtype, cap };
     this.values.set(node.outputs[i], v);
     return v;
   }
 
-  lower(node: GraphNode): void {
-    const shapes = outputShapes(node, node.inputs.map((n) => this.val(n).shape)) as number[][];
-    opEntry(node.op).lower(node, this, shapes);
+  lower(node: AnyNode): void {
+    const shapes = anyOutputShapes(node, node.inputs.map((n) => this.val(n).shape)) as number[][];
+    if (isTrainingNode(node)) trainingOpEntry(node.op).lower(node, this, shapes);
+    else opEntry(node.op).lower(node, this, shapes);
   }
 }

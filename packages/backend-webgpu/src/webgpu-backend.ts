@@ -1,7 +1,7 @@
 import {
-  BackendError, InputError, formatShape, isHostTensor, numel, sameShape,
-  type Backend, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph, type GraphNode,
-  type HostTensor, type NodeOf, type RunOptions, type WeightMap, isPacked, resolveWeights,
+  BackendError, InputError, formatShape, isHostTensor, isTrainingNode, numel, sameShape,
+  type AnyNode, type BackendInfo, type DeviceTensor, type Executable, type Feed, type Graph,
+  type HostTensor, type NodeOf, type RunOptions, type TrainingBackend, type TrainingGraph, type WeightMap, isPacked, resolveWeights,
 } from '@xlora/core';
 import { BufferPool, MAP_READ, USAGE_COPY_DST, USAGE_MAP_READ, type Alloc } from './buffers.js';
 import { isCpuAdapter, tunablesFor, type Tunables, type TuningProfile } from './flags.js';
@@ -10,6 +10,7 @@ import { ropeCosSinTable } from './kernels/rope.js';
 import { Lowering } from './lower.js';
 import type { CompileContext, WeightUse } from './op-entry.js';
 import { opEntry } from './op-table.js';
+import { missingTrainingOps, trainingOpEntry } from './training-op-table.js';
 import { PipelineCache, type KernelSpec } from './pipelines.js';
 import { Plan, type Val } from './plan.js';
 import { WebGpuTensor } from './tensor.js';
@@ -37,14 +38,15 @@ export interface WebGpuStats {
   plansCreated: number;
 }
 
-class WebGpuExecutable implements Executable {
+/** An executable of an inference or training graph (Executable's `graph` is typed as a Graph: the cast is at compile()). */
+class WebGpuExecutable {
   readonly plans = new Map<string, Plan>();
   disposed = false;
   constructor(
-    readonly graph: Graph,
+    readonly graph: TrainingGraph,
     readonly weights: Map<string, WeightEntry>,
     readonly weightInfo: Map<string, { dtype: HostTensor['dtype']; shape: number[] }>,
-    readonly consts: Map<GraphNode, Alloc>,
+    readonly consts: Map<AnyNode, Alloc>,
     /** the host weights: kept alive while the executable is, since their GPU copies are freed when they are collected */
     readonly hostWeights: WeightMap,
     private readonly release: (exe: WebGpuExecutable) => void,
@@ -58,9 +60,10 @@ class WebGpuExecutable implements Executable {
 
 /**
  * WebGPU backend: compiles each node to cached WGSL compute pipelines, keeps weights, KV caches and
- * intermediates on the GPU, and copies to the host only in read().
+ * intermediates on the GPU, and copies to the host only in read(). Training graphs (gradient graphs, losses) compile
+ * like inference graphs, through the training op table (training-op-table.ts).
  */
-export class WebGpuBackend implements Backend {
+export class WebGpuBackend implements TrainingBackend {
   readonly info: BackendInfo;
   readonly device: GPUDevice;
   /** the kernel tunables this backend uses (flags.ts, with the cpu profile's overrides on CPU-emulated adapters) */
@@ -137,18 +140,23 @@ export class WebGpuBackend implements Backend {
 
   // ---------------------------------------------------------------- compile
 
-  async compile(graph: Graph, packedWeights: WeightMap): Promise<Executable> {
+  async compile(graph: Graph | TrainingGraph, packedWeights: WeightMap): Promise<Executable> {
     this.check();
+    const missing = missingTrainingOps(graph);
+    if (missing.length) {
+      throw new BackendError(`graph "${graph.name}" needs training ops without a WGSL kernel on the webgpu backend yet: ${missing.join(', ')} (backend-cpu trains such graphs)`);
+    }
     // formats no loader reads (q6_k) become f32 here, once per tensor
     const weights = resolveWeights(packedWeights, this.info.weightFormats);
     // how each use of a weight may hold it (the op table's `weights`); no entry: a dense f32 array
     const uses = new Map<string, (WeightUse | undefined)[]>();
     for (const node of graph.nodes) {
-      const entry = opEntry(node.op);
+      // training ops read dense f32/i32 arrays only (no weight-use entries)
+      const entry = isTrainingNode(node) ? undefined : opEntry(node.op);
       node.inputs.forEach((name, i) => {
         let u = uses.get(name);
         if (!u) uses.set(name, (u = []));
-        u.push(entry.weights?.[i]);
+        u.push(entry?.weights?.[i]);
       });
     }
     const entries = new Map<string, WeightEntry>();
@@ -174,11 +182,11 @@ export class WebGpuBackend implements Backend {
       entries.set(w.name, this.weightStore.get(stored, w.name, storage, all('split')));
       dtypes.set(w.name, { dtype: isPacked(stored) ? 'f32' : stored.dtype, shape: [...t.shape] });
     }
-    const consts = new Map<GraphNode, Alloc>();
+    const consts = new Map<AnyNode, Alloc>();
     const specs: KernelSpec[] = [];
     const ctx: CompileContext = {
       tun: this.tunables,
-      graph,
+      graph: graph as Graph,
       dimOf: (name, axis) => {
         const info = graph.weights.find((w) => w.name === name) ?? graph.inputs.find((w) => w.name === name);
         const d = info?.shape[axis < 0 ? info.shape.length + axis : axis];
@@ -187,6 +195,10 @@ export class WebGpuBackend implements Backend {
       storageOf: (name) => entries.get(name)?.storage ?? 'f32',
     };
     for (const node of graph.nodes) {
+      if (isTrainingNode(node)) {
+        specs.push(...trainingOpEntry(node.op).kernels(node, ctx));
+        continue;
+      }
       const entry = opEntry(node.op);
       const c = entry.constant?.(node);
       if (c) consts.set(node, this.constant(c.data, c.what));
@@ -197,7 +209,7 @@ export class WebGpuBackend implements Backend {
     this.check();
     const exe = new WebGpuExecutable(graph, entries, dtypes, consts, weights, (e) => this.releaseExecutable(e));
     this.executables.add(exe);
-    return exe;
+    return exe as unknown as Executable;
   }
 
   private constant(data: Float32Array | Int32Array, what: string): Alloc {
@@ -227,8 +239,9 @@ export class WebGpuBackend implements Backend {
 
   // ---------------------------------------------------------------- run
 
-  async run(exe: Executable, feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<string, DeviceTensor>> {
+  async run(compiled: Executable, feeds: Readonly<Record<string, Feed>>, options?: RunOptions): Promise<Record<string, DeviceTensor>> {
     this.check();
+    const exe = compiled as unknown;
     if (!(exe instanceof WebGpuExecutable)) throw new BackendError('run(): the executable was not compiled by this webgpu backend');
     if (exe.disposed) throw new BackendError(`run(): the executable of graph "${exe.graph.name}" was disposed`);
     const { graph } = exe;
@@ -241,7 +254,7 @@ export class WebGpuBackend implements Backend {
     }
   }
 
-  private async runInner(exe: WebGpuExecutable, graph: Graph, feeds: Readonly<Record<string, Feed>>, wanted: readonly string[],
+  private async runInner(exe: WebGpuExecutable, graph: TrainingGraph, feeds: Readonly<Record<string, Feed>>, wanted: readonly string[],
     runOwned: Alloc[]): Promise<Record<string, DeviceTensor>> {
     const values = new Map<string, Val>();
     const lowering = new Lowering(values, {
@@ -277,7 +290,7 @@ export class WebGpuBackend implements Backend {
     }
     // only the nodes the wanted outputs depend on
     const needed = new Set(wanted);
-    const nodes: GraphNode[] = [];
+    const nodes: AnyNode[] = [];
     for (let i = graph.nodes.length - 1; i >= 0; i--) {
       const node = graph.nodes[i];
       if (node.outputs.some((o) => needed.has(o))) {

@@ -1,0 +1,43 @@
+import { trainingOpsOf, type TrainingGraph, type TrainingOpType } from '@xlora/core';
+import { crossEntropyGradOp } from './kernels/training/cross-entropy-grad.js';
+import { crossEntropyOp } from './kernels/training/cross-entropy.js';
+import { dropoutOp } from './kernels/training/dropout.js';
+import { geluTanhMulGradOp, reluGradOp, siluMulGradOp, softcapGradOp } from './kernels/training/elementwise-grad-ops.js';
+import { matmulNNOp } from './kernels/training/matmul-nn.js';
+import { matmulTNOp } from './kernels/training/matmul-tn.js';
+import { notYetOp } from './kernels/training/not-yet-op.js';
+import { softmaxGradOp } from './kernels/training/softmax-grad.js';
+import { sumLikeOp } from './kernels/training/sum-like.js';
+import type { WebGpuTrainingOp } from './training-op-entry.js';
+
+/** One entry per training op (the type makes a missing op a compile error); `notYetOp` marks ops without a kernel. */
+export const TRAINING_OPS: { [K in TrainingOpType]: WebGpuTrainingOp<K> } = {
+  MatMulNN: matmulNNOp,
+  MatMulTN: matmulTNOp,
+  SumLike: sumLikeOp,
+  RmsNormGrad: notYetOp('RmsNormGrad'),
+  RopeGrad: notYetOp('RopeGrad'),
+  AttentionGrad: notYetOp('AttentionGrad'),
+  SiluMulGrad: siluMulGradOp,
+  GeluTanhMulGrad: geluTanhMulGradOp,
+  SoftcapGrad: softcapGradOp,
+  MoeMlpGrad: notYetOp('MoeMlpGrad'),
+  ReluGrad: reluGradOp,
+  SoftmaxGrad: softmaxGradOp,
+  SliceGrad: notYetOp('SliceGrad'),
+  GatherGrad: notYetOp('GatherGrad'),
+  XLoraMixtureGrad: notYetOp('XLoraMixtureGrad'),
+  CrossEntropy: crossEntropyOp,
+  CrossEntropyGrad: crossEntropyGradOp,
+  Dropout: dropoutOp,
+};
+
+/** The table's entry for a training op, typed for any training node. */
+export function trainingOpEntry(op: TrainingOpType): WebGpuTrainingOp<TrainingOpType> {
+  return TRAINING_OPS[op] as unknown as WebGpuTrainingOp<TrainingOpType>;
+}
+
+/** The training ops of a graph that have no WGSL kernel here yet (compile() refuses such a graph). */
+export function missingTrainingOps(graph: TrainingGraph): TrainingOpType[] {
+  return trainingOpsOf(graph).filter((op) => TRAINING_OPS[op].missing);
+}
