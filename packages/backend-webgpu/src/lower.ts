@@ -13,7 +13,7 @@ export interface LowerEnv {
   maxDim: number;
   maxBinding: number;
   /** per-node constants uploaded at compile time (an op's `constant` in the op table) */
-  nodeConst(node: GraphNode): Alloc;
+  nodeConst(node: AnyNode): Alloc;
   /** a rotary cos/sin table covering positions [0, positions) for this Rope node's invFreq and factor */
   ropeTable(node: NodeOf<'Rope'>, positions: number): Alloc;
   /** i32 data of a graph input fed from the host this run (undefined: device feed or not an input) */

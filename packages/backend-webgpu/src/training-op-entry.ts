@@ -11,6 +11,8 @@ import type { KernelSpec } from './pipelines.js';
  */
 export interface WebGpuTrainingOp<K extends TrainingOpType> {
   missing?: string;
+  /** a constant table built once per node at compile time (bound through Lowering.env.nodeConst) */
+  constant?: (node: TrainingNodeOf<K>) => { data: Float32Array | Int32Array; what: string };
   kernels(node: TrainingNodeOf<K>, ctx: CompileContext): KernelSpec[];
   lower(node: TrainingNodeOf<K>, ctx: Lowering, shapes: number[][]): void;
 }

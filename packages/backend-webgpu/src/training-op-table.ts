@@ -8,6 +8,10 @@ import { matmulTNOp } from './kernels/training/matmul-tn.js';
 import { notYetOp } from './kernels/training/not-yet-op.js';
 import { softmaxGradOp } from './kernels/training/softmax-grad.js';
 import { sumLikeOp } from './kernels/training/sum-like.js';
+import { rmsNormGradOp } from './kernels/training/rms-norm-grad.js';
+import { ropeGradOp } from './kernels/training/rope-grad.js';
+import { sliceGradOp } from './kernels/training/slice-grad.js';
+import { gatherGradOp } from './kernels/training/gather-grad.js';
 import type { WebGpuTrainingOp } from './training-op-entry.js';
 
 /** One entry per training op (the type makes a missing op a compile error); `notYetOp` marks ops without a kernel. */
@@ -15,8 +19,8 @@ export const TRAINING_OPS: { [K in TrainingOpType]: WebGpuTrainingOp<K> } = {
   MatMulNN: matmulNNOp,
   MatMulTN: matmulTNOp,
   SumLike: sumLikeOp,
-  RmsNormGrad: notYetOp('RmsNormGrad'),
-  RopeGrad: notYetOp('RopeGrad'),
+  RmsNormGrad: rmsNormGradOp,
+  RopeGrad: ropeGradOp,
   AttentionGrad: notYetOp('AttentionGrad'),
   SiluMulGrad: siluMulGradOp,
   GeluTanhMulGrad: geluTanhMulGradOp,
@@ -24,8 +28,8 @@ export const TRAINING_OPS: { [K in TrainingOpType]: WebGpuTrainingOp<K> } = {
   MoeMlpGrad: notYetOp('MoeMlpGrad'),
   ReluGrad: reluGradOp,
   SoftmaxGrad: softmaxGradOp,
-  SliceGrad: notYetOp('SliceGrad'),
-  GatherGrad: notYetOp('GatherGrad'),
+  SliceGrad: sliceGradOp,
+  GatherGrad: gatherGradOp,
   XLoraMixtureGrad: notYetOp('XLoraMixtureGrad'),
   CrossEntropy: crossEntropyOp,
   CrossEntropyGrad: crossEntropyGradOp,

@@ -196,7 +196,10 @@ export class WebGpuBackend implements TrainingBackend {
     };
     for (const node of graph.nodes) {
       if (isTrainingNode(node)) {
-        specs.push(...trainingOpEntry(node.op).kernels(node, ctx));
+        const entry = trainingOpEntry(node.op);
+        const c = entry.constant?.(node);
+        if (c) consts.set(node, this.constant(c.data, c.what));
+        specs.push(...entry.kernels(node, ctx));
         continue;
       }
       const entry = opEntry(node.op);
