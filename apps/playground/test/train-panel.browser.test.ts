@@ -87,6 +87,32 @@ if (!HAVE_CHROMIUM && IN_CI) {
       }
     }
 
+    it('stops a running training with Stop training and still offers the checkpoint of the steps done', async () => {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${server.url}?backend=cpu`);
+      await waitState(page, 'ready');
+      await page.fill('#train-text', PARAGRAPH);
+      await page.fill('#train-steps', '500');
+      await page.fill('#train-batch', '1');
+      await page.click('#train-button');
+      await page.waitForFunction(() => Number(document.querySelector('#loss-plot svg')?.getAttribute('data-points')) >= 2, undefined, { timeout: 170_000 });
+      await page.click('#train-stop');
+      await waitState(page, 'ready');
+      const done = JSON.parse((await page.getAttribute('#loss-plot', 'data-losses'))!).length as number;
+      expect(done).toBeGreaterThanOrEqual(2);
+      expect(done).toBeLessThan(500);
+      expect(await page.textContent('#train-status')).toMatch(new RegExp(`^stopped after ${done} steps in `));
+      expect(await page.isVisible('#download-weights')).toBe(true);
+      // the page is usable again: Generate and Train are enabled
+      expect(await page.isDisabled('#generate-button')).toBe(false);
+      expect(await page.isDisabled('#train-button')).toBe(false);
+      expect(errors).toEqual([]);
+      await context.close();
+    });
+
     it('trains the demo classifier on a pasted paragraph: loss falls, the checkpoint downloads and loads in Node', async () => {
       const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });
       const page = await context.newPage();
