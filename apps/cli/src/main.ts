@@ -8,6 +8,7 @@ import { heatmapCommand } from './commands/heatmap.js';
 import { inspectCommand } from './commands/inspect.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { trainCommand } from './commands/train.js';
+import { trainDataCommand } from './commands/train-data.js';
 import { registerServeCommand } from './serve/register.js';
 import { LOAD_DTYPES } from '@xlora/model';
 import { BACKENDS } from './lib/backend-choice.js';
@@ -94,24 +95,38 @@ program.command('quantize').description('write a transformers Llama-family model
   .requiredOption('--out <file.gguf>', 'GGUF file to write')
   .action((opts) => quantizeCommand(opts));
 
-program.command('train').description('train the X-LoRA classifier (and, with --trainable-adapters, the experts) as PEFT does; exact-step mode: the whole --batch every step')
-  .requiredOption('--model <path>', 'base model folder (config.json, model.safetensors) or .gguf')
-  .requiredOption('--xlora <dir>', 'X-LoRA checkpoint to start from (adapter_config.json + adapter_model.safetensors)')
+program.command('train').description('train the X-LoRA classifier (and, with --trainable-adapters, the experts) as PEFT does: on --data (JSONL or a folder of texts), or exact-step mode: the whole --batch every step')
+  .requiredOption('--model <path>', 'base model folder (config.json, model.safetensors; tokenizer.json for --data) or .gguf')
+  .requiredOption('--xlora <dir>', 'X-LoRA checkpoint to start from (adapter_config.json + adapter_model.safetensors; xlora init makes one)')
   .option('--adapter-root <dir>', 'folder the checkpoint\'s relative expert paths resolve against (default: the working directory, then the checkpoint\'s folders)')
   .option('--adapter <key=path>', 'override one expert\'s path, e.g. 0=experts/prose (repeatable)', collect)
-  .requiredOption('--batch <file>', 'safetensors with input_ids, attention_mask, labels (I32 [B,S]; labels -100 = ignored)')
-  .addOption(new Option('--optimizer <name>', 'torch.optim.SGD (no momentum) or torch.optim.AdamW').choices(['sgd', 'adamw']).makeOptionMandatory())
-  .requiredOption('--lr <lr>', 'learning rate', num('--lr'))
+  .option('--data <file|dir>', 'data-file mode: .jsonl of {"text"} or {"prompt","completion"} (loss on the completion only), or a folder of text files')
+  .option('--eval-data <file|dir>', 'held-out data (same forms): its mean loss at the end and every --eval-every steps')
+  .option('--eval-every <n>', 'evaluate every n steps', int('--eval-every', 1))
+  .option('--seq-len <n>', 'tokens per row (default 128): longer examples are cut, shorter padded', int('--seq-len', 2))
+  .option('--pack', 'concatenate the examples and cut them into --seq-len rows instead of padding each')
+  .option('--batch-size <n>', 'rows per micro-batch (default 8)', int('--batch-size', 1))
+  .option('--grad-accum <n>', 'micro-batches per optimizer step (default 1)', int('--grad-accum', 1))
+  .option('--epochs <e>', 'passes over --data (default 1)', num('--epochs'))
+  .option('--warmup <n>', 'linear warm-up steps before the cosine decay (default 0)', int('--warmup', 0))
+  .option('--max-grad-norm <g>', 'clip the gradient norm (default 1, as transformers\' Trainer)', num('--max-grad-norm'))
+  .option('--seed <n>', 'data order and dropout seed (default 42)', int('--seed', 0))
+  .option('--save-every <n>', 'write DIR/checkpoint-<step>/ every n steps (PEFT files + optimizer state, for --resume)', int('--save-every', 1))
+  .option('--resume <dir>', 'continue exactly from a checkpoint-<step> folder (same settings)')
+  .option('--no-progress', 'a plain line per step instead of the progress bar')
+  .option('--batch <file>', 'exact-step mode: safetensors with input_ids, attention_mask, labels (I32 [B,S]; labels -100 = ignored)')
+  .addOption(new Option('--optimizer <name>', 'exact-step mode: torch.optim.SGD (no momentum) or torch.optim.AdamW (data mode: AdamW)').choices(['sgd', 'adamw']))
+  .option('--lr <lr>', 'learning rate (data mode: peak of the schedule, default 1e-3)', num('--lr'))
   .option('--betas <b1,b2>', 'AdamW betas (default 0.9,0.999)')
   .option('--eps <e>', 'AdamW eps (default 1e-8)', num('--eps'))
   .option('--weight-decay <wd>', 'AdamW decoupled weight decay (default 0.01, as torch)', num('--weight-decay'))
-  .requiredOption('--steps <n>', 'optimizer steps', int('--steps', 0))
+  .option('--steps <n>', 'optimizer steps (data mode: instead of --epochs)', int('--steps', 0))
   .option('--trainable-adapters', 'train the experts\' LoRA A/B too (default: the checkpoint\'s use_trainable_adapters)')
   .requiredOption('--out <dir>', 'checkpoint folder to write after the last step (PEFT format; trained experts in trained-experts/)')
-  .requiredOption('--loss-out <file>', 'JSON {"loss": [before step 1, after step 1, ..., after step N]}')
-  .requiredOption('--grads-out <file>', 'safetensors: the gradient of every trainable parameter at the initial parameters')
+  .option('--loss-out <file>', 'exact-step mode: JSON {"loss": [before step 1, after step 1, ..., after step N]}')
+  .option('--grads-out <file>', 'exact-step mode: safetensors, the gradient of every trainable parameter at the initial parameters')
   .addOption(new Option('--backend <name>', 'where to run (training: cpu only for now)').choices(['cpu']).default('cpu'))
-  .action((opts) => trainCommand(opts));
+  .action((opts) => (opts.data !== undefined ? trainDataCommand(opts) : trainCommand(opts)));
 
 registerServeCommand(program, { modelOptions, backendOption, epOption, fallbackOption });
 

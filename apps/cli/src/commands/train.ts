@@ -4,7 +4,7 @@ import { InputError, type HostTensor } from '@xlora/core';
 import { createCpuBackend } from '@xlora/backend-cpu';
 import {
   AdamW, ADAMW_DEFAULTS, loadTrainingParts, nodeFileSource, parseSafetensors, Sgd, trainedCheckpointFiles, writeSafetensors,
-  XLoraTrainer, type Optimizer, type TrainingBatch,
+  XLoraTrainer, type Optimizer, type TrainingBatch, type XLoraModelParts,
 } from '@xlora/model';
 import { checkOutputPath } from '../lib/output-path.js';
 import { fromUser, userCwd } from '../lib/paths.js';
@@ -31,7 +31,7 @@ export interface TrainArgs {
 /** Steps a batch file can ask for at most (each is a full forward and backward). */
 const MAX_STEPS = 100_000;
 
-function parseBetas(text: string | undefined): [number, number] {
+export function parseBetas(text: string | undefined): [number, number] {
   if (text === undefined) return ADAMW_DEFAULTS.betas;
   const parts = text.split(',').map(Number);
   if (parts.length !== 2 || !parts.every((b) => Number.isFinite(b) && b >= 0 && b < 1)) {
@@ -57,12 +57,35 @@ async function readBatch(path: string): Promise<TrainingBatch> {
   return { inputIds: file.getI32('input_ids'), attentionMask: file.getI32('attention_mask'), labels: file.getI32('labels') };
 }
 
-function parseOverrides(pairs: string[] = []): Record<string, string> {
+export function parseOverrides(pairs: string[] = []): Record<string, string> {
   return Object.fromEntries(pairs.map((p) => {
     const eq = p.indexOf('=');
     if (eq <= 0) throw new InputError(`--adapter expects KEY=PATH (e.g. 0=experts/prose), got "${p}"`);
     return [p.slice(0, eq), fromUser(p.slice(eq + 1))];
   }));
+}
+
+/** Writes the PEFT-format checkpoint of `trainer`'s parameters into `outDir` (plus `extra` files); returns how many trained experts it holds. */
+export async function writeTrainedCheckpoint(
+  trainer: XLoraTrainer, parts: XLoraModelParts, xloraDir: string, outDir: string, extra: ReadonlyMap<string, Uint8Array> = new Map(),
+): Promise<number> {
+  const sourceConfigText = await readFile(join(xloraDir, 'adapter_config.json'), 'utf8').catch(() => null);
+  const files = trainedCheckpointFiles(trainer.parameters, { sourceConfigText, config: parts.xloraConfig, experts: parts.experts });
+  for (const [rel, bytes] of [...files, ...extra]) {
+    await mkdir(dirname(join(outDir, rel)), { recursive: true });
+    await writeFile(join(outDir, rel), bytes);
+  }
+  return [...files.keys()].filter((f) => f.startsWith('trained-experts/') && f.endsWith('.safetensors')).length;
+}
+
+/** Checks --out before any work: a folder (written into) or a new path inside a writable folder. */
+export async function checkOutDir(out: string): Promise<string> {
+  const outDir = fromUser(out);
+  const outStat = await stat(outDir).catch(() => null);
+  if (outStat && !outStat.isDirectory()) throw new InputError(`--out ${out}: is a file; expected a checkpoint folder`);
+  if (outStat) await checkOutputPath('--out', join(outDir, 'adapter_config.json'));
+  else await checkOutputPath('--out', outDir); // created at the end, inside an existing writable folder
+  return outDir;
 }
 
 /**
@@ -76,16 +99,15 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   if (args.backend !== 'cpu') {
     throw new InputError(`--backend ${args.backend}: training runs on cpu only for now (the ${args.backend} backend has no gradient kernels yet; ONNX Runtime is inference only here)`);
   }
+  for (const [flag, v] of [['--batch', args.batch], ['--optimizer', args.optimizer], ['--lr', args.lr], ['--steps', args.steps], ['--loss-out', args.lossOut], ['--grads-out', args.gradsOut]] as const) {
+    if (v === undefined) throw new InputError(`xlora train needs --data FILE|DIR (data-file mode) or --batch FILE (exact-step mode); exact-step mode also needs ${flag}`);
+  }
   if (!(Number.isInteger(args.steps) && args.steps >= 0 && args.steps <= MAX_STEPS)) throw new InputError(`--steps must be an integer in [0, ${MAX_STEPS}], got ${args.steps}`);
   if (!(Number.isFinite(args.lr) && args.lr >= 0)) throw new InputError(`--lr must be a number >= 0, got ${args.lr}`);
   const optimizer = makeOptimizer(args);
   const lossOut = await checkOutputPath('--loss-out', args.lossOut);
   const gradsOut = await checkOutputPath('--grads-out', args.gradsOut);
-  const outDir = fromUser(args.out);
-  const outStat = await stat(outDir).catch(() => null);
-  if (outStat && !outStat.isDirectory()) throw new InputError(`--out ${args.out}: is a file; expected a checkpoint folder`);
-  if (outStat) await checkOutputPath('--out', join(outDir, 'adapter_config.json'));
-  else await checkOutputPath('--out', outDir); // created at the end, inside an existing writable folder
+  const outDir = await checkOutDir(args.out);
   const batchPath = fromUser(args.batch);
   const batch = await readBatch(batchPath);
   const xloraDir = fromUser(args.xlora);
@@ -116,14 +138,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
     losses.push(await trainer.loss(batch, args.steps));
     await writeFile(lossOut, `${JSON.stringify({ loss: losses })}\n`);
     await writeFile(gradsOut, writeSafetensors(initialGrads));
-    const configPath = join(xloraDir, 'adapter_config.json');
-    const sourceConfigText = await readFile(configPath, 'utf8').catch(() => null);
-    const files = trainedCheckpointFiles(trainer.parameters, { sourceConfigText, config: parts.xloraConfig, experts: parts.experts });
-    for (const [rel, bytes] of files) {
-      await mkdir(dirname(join(outDir, rel)), { recursive: true });
-      await writeFile(join(outDir, rel), bytes);
-    }
-    const trainedExperts = [...files.keys()].filter((f) => f.startsWith('trained-experts/') && f.endsWith('.safetensors')).length;
+    const trainedExperts = await writeTrainedCheckpoint(trainer, parts, xloraDir, outDir);
     process.stderr.write(`wrote ${args.lossOut} (${losses.length} losses), ${args.gradsOut} (${Object.keys(initialGrads).length} gradients), checkpoint ${args.out}`
       + (trainedExperts ? ` with ${trainedExperts} trained experts in trained-experts/ (PEFT's save_pretrained would drop them)` : '') + '\n');
     trainer.dispose();
