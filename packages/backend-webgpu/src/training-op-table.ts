@@ -12,6 +12,7 @@ import { rmsNormGradOp } from './kernels/training/rms-norm-grad.js';
 import { ropeGradOp } from './kernels/training/rope-grad.js';
 import { sliceGradOp } from './kernels/training/slice-grad.js';
 import { gatherGradOp } from './kernels/training/gather-grad.js';
+import { attentionGradOp } from './kernels/training/attention-grad.js';
 import type { WebGpuTrainingOp } from './training-op-entry.js';
 
 /** One entry per training op (the type makes a missing op a compile error); `notYetOp` marks ops without a kernel. */
@@ -21,7 +22,7 @@ export const TRAINING_OPS: { [K in TrainingOpType]: WebGpuTrainingOp<K> } = {
   SumLike: sumLikeOp,
   RmsNormGrad: rmsNormGradOp,
   RopeGrad: ropeGradOp,
-  AttentionGrad: notYetOp('AttentionGrad'),
+  AttentionGrad: attentionGradOp,
   SiluMulGrad: siluMulGradOp,
   GeluTanhMulGrad: geluTanhMulGradOp,
   SoftcapGrad: softcapGradOp,
