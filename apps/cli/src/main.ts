@@ -9,6 +9,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { quantizeCommand } from './commands/quantize.js';
 import { trainCommand } from './commands/train.js';
 import { trainDataCommand } from './commands/train-data.js';
+import { initCommand } from './commands/init.js';
 import { registerServeCommand } from './serve/register.js';
 import { LOAD_DTYPES } from '@xlora/model';
 import { BACKENDS } from './lib/backend-choice.js';
@@ -127,6 +128,24 @@ program.command('train').description('train the X-LoRA classifier (and, with --t
   .option('--grads-out <file>', 'exact-step mode: safetensors, the gradient of every trainable parameter at the initial parameters')
   .addOption(new Option('--backend <name>', 'where to run (training: cpu only for now)').choices(['cpu']).default('cpu'))
   .action((opts) => (opts.data !== undefined ? trainDataCommand(opts) : trainCommand(opts)));
+
+program.command('init').description('create a new X-LoRA checkpoint (PEFT format) from a base model and LoRA adapters; the classifier starts as PEFT initialises it (same distribution, our seed)')
+  .requiredOption('--model <path>', 'base model folder (config.json, model.safetensors) or .gguf')
+  .requiredOption('--adapters <list>', 'experts in class order: NAME=DIR,NAME=DIR or DIR,DIR (paths kept as given: PEFT resolves them against its working directory)')
+  .requiredOption('--out <dir>', 'checkpoint folder to write (adapter_config.json + adapter_model.safetensors)')
+  .option('--depth <n>', 'xlora_depth: Linear layers in the classifier (default 1)', int('--depth', 1))
+  .option('--size <n>', 'xlora_size: hidden width of a deeper classifier (default 2048)', int('--size', 1))
+  .option('--layerwise', 'layerwise_scalings: one set of scalings per X-LoRA layer')
+  .option('--no-softmax', 'enable_softmax false')
+  .option('--softmax-topk', 'enable_softmax_topk: softmax over the top-k only')
+  .option('--temperature <t>', 'softmax_temperature (default 1)', num('--temperature'))
+  .option('--top-k <k>', 'top_k_lora (default: every expert)', int('--top-k', 1))
+  .option('--dropout <p>', 'xlora_dropout_p (default 0.2, as PEFT)', num('--dropout'))
+  .option('--trainable-adapters', 'use_trainable_adapters true')
+  .option('--scaling-pass-value <v>', 'scaling_pass_value (default 0)', num('--scaling-pass-value'))
+  .option('--global-scaling-weight <w>', 'global_scaling_weight (default 1)', num('--global-scaling-weight'))
+  .option('--seed <n>', 'seed of the classifier\'s initial draws (default 0)', int('--seed', 0))
+  .action((opts) => initCommand({ ...opts, softmax: opts.softmax === false ? false : undefined }));
 
 registerServeCommand(program, { modelOptions, backendOption, epOption, fallbackOption });
 

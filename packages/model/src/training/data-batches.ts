@@ -1,6 +1,7 @@
 import { i32, InputError } from '@xlora/core';
 import { IGNORE_INDEX, type TrainingBatch } from './training-batch.js';
 import type { TrainingExample } from './training-examples.js';
+import { mulberry32 } from './seeded-random.js';
 
 /** One row of a batch, `seqLen` long: ids, attention (1 token, 0 padding), labels. */
 export interface TrainingRow {
@@ -67,18 +68,6 @@ export function packedRows(examples: readonly TrainingExample[], seqLen: number,
   }
   if (row) rows.push(row);
   return rows.filter((r) => counts(r.labels));
-}
-
-/** mulberry32: a small seeded 32-bit generator (the data order only; dropout has its own in the graph). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The row order of one epoch: a Fisher–Yates shuffle seeded by (seed, epoch), so any step can be recomputed on resume. */

@@ -15,3 +15,5 @@ export * from './training-examples.js';
 export * from './data-batches.js';
 export * from './accumulated-step.js';
 export * from './training-state.js';
+export * from './seeded-random.js';
+export * from './init-classifier.js';
