@@ -13,6 +13,7 @@ import { ropeGradOp } from './kernels/training/rope-grad.js';
 import { sliceGradOp } from './kernels/training/slice-grad.js';
 import { gatherGradOp } from './kernels/training/gather-grad.js';
 import { attentionGradOp } from './kernels/training/attention-grad.js';
+import { xloraMixtureGradOp } from './kernels/training/xlora-mixture-grad.js';
 import type { WebGpuTrainingOp } from './training-op-entry.js';
 
 /** One entry per training op (the type makes a missing op a compile error); `notYetOp` marks ops without a kernel. */
@@ -31,7 +32,7 @@ export const TRAINING_OPS: { [K in TrainingOpType]: WebGpuTrainingOp<K> } = {
   SoftmaxGrad: softmaxGradOp,
   SliceGrad: sliceGradOp,
   GatherGrad: gatherGradOp,
-  XLoraMixtureGrad: notYetOp('XLoraMixtureGrad'),
+  XLoraMixtureGrad: xloraMixtureGradOp,
   CrossEntropy: crossEntropyOp,
   CrossEntropyGrad: crossEntropyGradOp,
   Dropout: dropoutOp,
