@@ -66,11 +66,12 @@ describe('xlora train --data', () => {
     expect(c.stderr).toContain('the saved run had seed = 3, this one 4');
   }, 240_000);
 
-  it('step 1\'s loss is the token-weighted loss of its 5 micro-batches of 1 row (= one batch of all 5 rows), prompt tokens not counted', async () => {
+  it('step 1\'s loss is the token-weighted loss of its 5 micro-batches of 1 row (= one batch of all 5 rows), prompt tokens not counted; --eval-data gives the same', async () => {
     const r = await xlora('train', '--model', BASE, '--xlora', XLORA, '--adapter-root', FIX, '--data', DATA, '--seq-len', '12',
-      '--batch-size', '1', '--grad-accum', '5', '--steps', '1', '--lr', '0', '--no-progress', '--out', 'one');
+      '--batch-size', '1', '--grad-accum', '5', '--steps', '1', '--lr', '0', '--no-progress', '--eval-data', DATA, '--out', 'one');
     expect(r.code).toBe(0);
-    const loss = JSON.parse(readFileSync(join(tmp, 'one', 'training_log.json'), 'utf8')).losses[0];
+    const log = JSON.parse(readFileSync(join(tmp, 'one', 'training_log.json'), 'utf8'));
+    const loss = log.losses[0];
     // the same 5 rows built by hand from the ASCII codes, order irrelevant for a whole-batch mean
     const texts: [string, string][] = [['', 'the cat sat on the mat'], ['2+2=', '4'], ['', 'def f(x): return x'], ['say hi: ', 'hi there'], ['', 'a b c d e f g']];
     const S = 12, ids = new Int32Array(5 * S), mask = new Int32Array(5 * S), labels = new Int32Array(5 * S).fill(-100);
@@ -85,6 +86,9 @@ describe('xlora train --data', () => {
     const trainer = await XLoraTrainer.create(parts, await createCpuBackend());
     const want = await trainer.loss({ inputIds: i32([5, S], ids), attentionMask: i32([5, S], mask), labels: i32([5, S], labels) });
     expect(Math.abs(loss - want)).toBeLessThan(1e-6);
+    // --lr 0 leaves the parameters as they were, so the evaluation of the same rows (batches of 1, in order) is that loss too
+    expect(log.evals).toHaveLength(1);
+    expect(Math.abs(log.evals[0].loss - want)).toBeLessThan(1e-6);
   }, 120_000);
 
   it('bad data is a named error (file, line, field)', async () => {
