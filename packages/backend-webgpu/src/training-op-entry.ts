@@ -6,11 +6,9 @@ import type { KernelSpec } from './pipelines.js';
 /**
  * Everything the WebGPU backend knows about one training op (the catalog of @xlora/core's TRAINING_OP_TYPES): the
  * kernels it compiles ahead of the first run and its lowering into kernel steps, as WebGpuOp does for the inference
- * ops. Training ops read and write dense f32/i32 arrays only. `missing` marks an op without a WGSL kernel yet: a
- * graph holding it is refused at compile().
+ * ops. Training ops read and write dense f32/i32 arrays only.
  */
 export interface WebGpuTrainingOp<K extends TrainingOpType> {
-  missing?: string;
   /** a constant table built once per node at compile time (bound through Lowering.env.nodeConst) */
   constant?: (node: TrainingNodeOf<K>) => { data: Float32Array | Int32Array; what: string };
   kernels(node: TrainingNodeOf<K>, ctx: CompileContext): KernelSpec[];

@@ -1,11 +1,10 @@
-import { trainingOpsOf, type TrainingGraph, type TrainingOpType } from '@xlora/core';
+import type { TrainingOpType } from '@xlora/core';
 import { crossEntropyGradOp } from './kernels/training/cross-entropy-grad.js';
 import { crossEntropyOp } from './kernels/training/cross-entropy.js';
 import { dropoutOp } from './kernels/training/dropout.js';
 import { geluTanhMulGradOp, reluGradOp, siluMulGradOp, softcapGradOp } from './kernels/training/elementwise-grad-ops.js';
 import { matmulNNOp } from './kernels/training/matmul-nn.js';
 import { matmulTNOp } from './kernels/training/matmul-tn.js';
-import { notYetOp } from './kernels/training/not-yet-op.js';
 import { softmaxGradOp } from './kernels/training/softmax-grad.js';
 import { sumLikeOp } from './kernels/training/sum-like.js';
 import { rmsNormGradOp } from './kernels/training/rms-norm-grad.js';
@@ -14,9 +13,10 @@ import { sliceGradOp } from './kernels/training/slice-grad.js';
 import { gatherGradOp } from './kernels/training/gather-grad.js';
 import { attentionGradOp } from './kernels/training/attention-grad.js';
 import { xloraMixtureGradOp } from './kernels/training/xlora-mixture-grad.js';
+import { moeMlpGradOp } from './kernels/training/moe-mlp-grad.js';
 import type { WebGpuTrainingOp } from './training-op-entry.js';
 
-/** One entry per training op (the type makes a missing op a compile error); `notYetOp` marks ops without a kernel. */
+/** One entry per training op (the type makes a missing op a compile error). */
 export const TRAINING_OPS: { [K in TrainingOpType]: WebGpuTrainingOp<K> } = {
   MatMulNN: matmulNNOp,
   MatMulTN: matmulTNOp,
@@ -27,7 +27,7 @@ export const TRAINING_OPS: { [K in TrainingOpType]: WebGpuTrainingOp<K> } = {
   SiluMulGrad: siluMulGradOp,
   GeluTanhMulGrad: geluTanhMulGradOp,
   SoftcapGrad: softcapGradOp,
-  MoeMlpGrad: notYetOp('MoeMlpGrad'),
+  MoeMlpGrad: moeMlpGradOp,
   ReluGrad: reluGradOp,
   SoftmaxGrad: softmaxGradOp,
   SliceGrad: sliceGradOp,
@@ -41,9 +41,4 @@ export const TRAINING_OPS: { [K in TrainingOpType]: WebGpuTrainingOp<K> } = {
 /** The table's entry for a training op, typed for any training node. */
 export function trainingOpEntry(op: TrainingOpType): WebGpuTrainingOp<TrainingOpType> {
   return TRAINING_OPS[op] as unknown as WebGpuTrainingOp<TrainingOpType>;
-}
-
-/** The training ops of a graph that have no WGSL kernel here yet (compile() refuses such a graph). */
-export function missingTrainingOps(graph: TrainingGraph): TrainingOpType[] {
-  return trainingOpsOf(graph).filter((op) => TRAINING_OPS[op].missing);
 }

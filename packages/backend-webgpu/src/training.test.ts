@@ -1,9 +1,8 @@
-import { buildGradientGraph, dropoutKeeps, dropoutKey, f32, GraphBuilder, GraphEmitter, i32, TRAINING_OP_TYPES, type TrainingOpType } from '@xlora/core';
-import { checkGradCase, gradCases, trainingFixtureSuite } from '@xlora/testkit';
+import { dropoutKeeps, dropoutKey, f32, GraphBuilder, GraphEmitter, i32 } from '@xlora/core';
+import { gradCheckSuite, trainingFixtureSuite } from '@xlora/testkit';
 import { describe, expect, it } from 'vitest';
 import { flags } from './flags.js';
 import { probeWebGpu } from './testing/probe.js';
-import { missingTrainingOps, TRAINING_OPS } from './training-op-table.js';
 import { createWebGpuBackend } from './webgpu-backend.js';
 
 // every run inside a validation error scope: WebGPU misuse fails the test instead of giving silent zeros
@@ -12,28 +11,8 @@ flags.validateRuns = true;
 const probe = await probeWebGpu();
 const createBackend = () => createWebGpuBackend();
 
-/** training ops with no WGSL kernel yet (their entries in training-op-table.ts are notYetOp) */
-const MISSING = TRAINING_OP_TYPES.filter((op) => TRAINING_OPS[op].missing);
-
-/**
- * gradCheckSuite's cases (@xlora/testkit grad-cases.ts), each run through checkGradCase as the suite does; a case
- * whose forward or gradient graph needs a training op without a WGSL kernel is skipped, naming the ops.
- */
-describe.skipIf(!!probe.skipReason)(`gradient checks: ${probe.label}`, () => {
-  for (const c of gradCases()) {
-    const grad = buildGradientGraph(c.graph, { of: c.of, wrt: c.wrt });
-    const missing = [...new Set([...missingTrainingOps(c.graph), ...missingTrainingOps(grad.graph)])];
-    const title = missing.length ? `${c.name} (skipped: needs ${missing.join(', ')}, no WGSL kernel yet)` : c.name;
-    it.skipIf(missing.length > 0)(title, async () => {
-      const backend = await createBackend();
-      try {
-        expect(await checkGradCase(backend, c)).toEqual([]);
-      } finally {
-        backend.dispose();
-      }
-    }, 120_000);
-  }
-});
+// finite differences over every op case of the op suite and the training-only ops (every training op has a kernel)
+gradCheckSuite({ label: probe.label, createBackend, skipReason: probe.skipReason });
 
 describe.skipIf(!!probe.skipReason)('webgpu training graphs', () => {
   it('Dropout draws core\'s mask bit for bit (dropout-mask.ts) and scales the kept elements by 1/(1-p)', async () => {
@@ -91,31 +70,7 @@ describe.skipIf(!!probe.skipReason)('webgpu training graphs', () => {
       backend.dispose();
     }
   });
-
-  it('compile() refuses a graph with a training op that has no kernel, naming it', async () => {
-    const c = gradCases().find((x) => {
-      const g = buildGradientGraph(x.graph, { of: x.of, wrt: x.wrt }).graph;
-      return missingTrainingOps(g).length > 0;
-    });
-    if (!c) return expect(MISSING).toEqual([]);
-    const g = buildGradientGraph(c.graph, { of: c.of, wrt: c.wrt }).graph;
-    const backend = await createBackend();
-    try {
-      await expect(backend.compile(g, c.weights)).rejects.toThrow(missingTrainingOps(g)[0]);
-    } finally {
-      backend.dispose();
-    }
-  });
 });
 
-/** the training ops of the X-LoRA classifier-only path (trainingFixtureSuite's parity cases) */
-const XLORA_PATH: TrainingOpType[] = [
-  'MatMulNN', 'MatMulTN', 'SumLike', 'ReluGrad', 'SoftmaxGrad', 'XLoraMixtureGrad', 'RmsNormGrad', 'RopeGrad',
-  'AttentionGrad', 'SiluMulGrad', 'CrossEntropy', 'CrossEntropyGrad', 'GatherGrad', 'Dropout',
-];
-const pathMissing = XLORA_PATH.filter((op) => MISSING.includes(op));
-trainingFixtureSuite({
-  label: probe.label,
-  createBackend,
-  skipReason: probe.skipReason ?? (pathMissing.length ? `no WGSL kernel yet for ${pathMissing.join(', ')}` : null),
-});
+// PEFT's training fixtures: loss, logits, scalings and gradients, SGD and AdamW trajectories, dropout statistics
+trainingFixtureSuite({ label: probe.label, createBackend, skipReason: probe.skipReason });

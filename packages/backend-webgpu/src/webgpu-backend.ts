@@ -10,7 +10,7 @@ import { ropeCosSinTable } from './kernels/rope.js';
 import { Lowering } from './lower.js';
 import type { CompileContext, WeightUse } from './op-entry.js';
 import { opEntry } from './op-table.js';
-import { missingTrainingOps, trainingOpEntry } from './training-op-table.js';
+import { trainingOpEntry } from './training-op-table.js';
 import { PipelineCache, type KernelSpec } from './pipelines.js';
 import { Plan, type Val } from './plan.js';
 import { WebGpuTensor } from './tensor.js';
@@ -142,10 +142,6 @@ export class WebGpuBackend implements TrainingBackend {
 
   async compile(graph: Graph | TrainingGraph, packedWeights: WeightMap): Promise<Executable> {
     this.check();
-    const missing = missingTrainingOps(graph);
-    if (missing.length) {
-      throw new BackendError(`graph "${graph.name}" needs training ops without a WGSL kernel on the webgpu backend yet: ${missing.join(', ')} (backend-cpu trains such graphs)`);
-    }
     // formats no loader reads (q6_k) become f32 here, once per tensor
     const weights = resolveWeights(packedWeights, this.info.weightFormats);
     // how each use of a weight may hold it (the op table's `weights`); no entry: a dense f32 array
