@@ -1,4 +1,4 @@
-import { anyOutputShapes, BackendError, isTrainingNode, numel, type AnyNode, type DType, type GraphNode, type NodeOf } from '@xlora/core';
+import { anyOutputShapes, BackendError, isTrainingNode, numel, type AnyNode, type DType, type NodeOf } from '@xlora/core';
 import type { Alloc } from './buffers.js';
 import type { Tunables } from './flags.js';
 import { grid, packParams } from './kernels/common.js';
