@@ -13,6 +13,7 @@ import { initCommand } from './commands/init.js';
 import { registerServeCommand } from './serve/register.js';
 import { LOAD_DTYPES } from '@xlora/model';
 import { BACKENDS } from './lib/backend-choice.js';
+import { TRAINING_BACKENDS } from './lib/training-backend.js';
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -126,7 +127,7 @@ program.command('train').description('train the X-LoRA classifier (and, with --t
   .requiredOption('--out <dir>', 'checkpoint folder to write after the last step (PEFT format; trained experts in trained-experts/)')
   .option('--loss-out <file>', 'exact-step mode: JSON {"loss": [before step 1, after step 1, ..., after step N]}')
   .option('--grads-out <file>', 'exact-step mode: safetensors, the gradient of every trainable parameter at the initial parameters')
-  .addOption(new Option('--backend <name>', 'where to run (training: cpu only for now)').choices(['cpu']).default('cpu'))
+  .addOption(new Option('--backend <name>', 'where to train (backends with gradient kernels)').choices(TRAINING_BACKENDS).default('cpu'))
   .action((opts) => (opts.data !== undefined ? trainDataCommand(opts) : trainCommand(opts)));
 
 program.command('init').description('create a new X-LoRA checkpoint (PEFT format) from a base model and LoRA adapters; the classifier starts as PEFT initialises it (same distribution, our seed)')

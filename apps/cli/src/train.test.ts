@@ -37,19 +37,21 @@ function expectClose(label: string, got: ArrayLike<number>, want: ArrayLike<numb
 }
 
 describe('xlora train (exact-step contract)', () => {
-  it('SGD, classifier only (p1): LOSS.json, GRADS.safetensors and the saved checkpoint match PEFT', async () => {
+  // webgpu: Dawn over the Vulkan driver scripts/test.sh sets up (SwiftShader here); its gradient kernels are WGSL
+  for (const backend of ['cpu', 'webgpu']) {
+  it(`SGD, classifier only (p1) on ${backend}: LOSS.json, GRADS.safetensors and the saved checkpoint match PEFT`, async () => {
     const c = caseNamed('p1_depth1');
-    const out = join(tmp, 'p1');
+    const out = join(tmp, `p1-${backend}`);
     const r = await xlora('train', '--model', `${FIX}/base`, '--xlora', `${FIX}/${c.xlora_checkpoint}`, '--adapter-root', FIX,
       '--batch', `${FIX}/${c.batch_file}`, '--optimizer', 'sgd', '--lr', String(c.sgd.lr), '--steps', String(c.sgd.steps),
-      '--out', out, '--loss-out', 'p1-loss.json', '--grads-out', 'p1-grads.safetensors');
-    expect(r.stderr).toContain('wrote p1-loss.json');
+      '--out', out, '--loss-out', `p1-${backend}-loss.json`, '--grads-out', `p1-${backend}-grads.safetensors`, '--backend', backend);
+    expect(r.stderr).toContain(`wrote p1-${backend}-loss.json`);
     expect(r.code).toBe(0);
     const want = read(`${FIX}/${c.dir}/expected.safetensors`);
     const tol = c.suggested_tolerance;
-    const losses = JSON.parse(readFileSync(join(tmp, 'p1-loss.json'), 'utf8')).loss;
+    const losses = JSON.parse(readFileSync(join(tmp, `p1-${backend}-loss.json`), 'utf8')).loss;
     expectClose('loss', losses, [...want.getF32('loss.init').data, ...want.getF32('sgd.loss_after_step').data], tol.sgd_and_adamw_losses);
-    const grads = read(join(tmp, 'p1-grads.safetensors'));
+    const grads = read(join(tmp, `p1-${backend}-grads.safetensors`));
     expect(grads.names().sort()).toEqual(Object.keys(c.trainable_params).sort());
     for (const name of grads.names()) expectClose(name, grads.getF32(name).data, want.getF32(`grad.${name}`).data, tol.grad);
     const saved = read(join(out, 'adapter_model.safetensors'));
@@ -59,6 +61,7 @@ describe('xlora train (exact-step contract)', () => {
     expect(readFileSync(join(out, 'adapter_config.json'))).toEqual(readFileSync(`${FIX}/${c.xlora_checkpoint}/adapter_config.json`));
     expect(existsSync(join(out, 'trained-experts'))).toBe(false);
   }, 120_000);
+  }
 
   it('AdamW with trainable adapters (p2): losses, every gradient, and trained experts saved so that reloading keeps them', async () => {
     const c = caseNamed('p2_depth2_layerwise_temp0.7_trainable_adapters');

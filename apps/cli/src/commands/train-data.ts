@@ -2,12 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
 import { InputError } from '@xlora/core';
-import { createCpuBackend } from '@xlora/backend-cpu';
 import {
   accumulatedLossAndGradients, AdamW, ADAMW_DEFAULTS, BatchStream, clipGradNorm, evaluationLoss, loadOptimizerState, loadTokenizer,
   loadTrainingParts, nodeFileSource, OPTIMIZER_STATE_FILE, optimizerStateFile, packedRows, paddedRows, parseTrainingState,
   TRAINING_STATE_FILE, warmupCosineLr, XLoraTrainer, type TrainingExample, type TrainingState,
 } from '@xlora/model';
+import { startTrainingBackend } from '../lib/training-backend.js';
 import { readTrainingExamples } from '../lib/training-data-files.js';
 import { fromUser, userCwd } from '../lib/paths.js';
 import { checkOutDir, parseBetas, parseOverrides, writeTrainedCheckpoint } from './train.js';
@@ -61,7 +61,6 @@ function rowsOf(examples: TrainingExample[], seqLen: number, pack: boolean, padI
  * (the data order and dropout seeds follow from --seed and the step).
  */
 export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
-  if (args.backend !== 'cpu') throw new InputError(`--backend ${args.backend}: training runs on cpu only for now`);
   const seqLen = args.seqLen ?? TRAIN_DATA_DEFAULTS.seqLen;
   const batchSize = args.batchSize ?? TRAIN_DATA_DEFAULTS.batchSize;
   const gradAccum = args.gradAccum ?? TRAIN_DATA_DEFAULTS.gradAccum;
@@ -116,7 +115,7 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
     loadOptimizerState(optimizer, new Uint8Array(await readFile(file).catch(() => { throw new InputError(`--resume ${args.resume}: no ${OPTIMIZER_STATE_FILE}`); })), file);
   }
   const schedule = warmupCosineLr(lr, warmup, totalSteps);
-  const backend = await createCpuBackend();
+  const backend = await startTrainingBackend(args.backend);
   const trainer = await XLoraTrainer.create(parts, backend, { trainableAdapters: args.trainableAdapters });
   const evalTrainer = evalStream && trainer.hasDropout ? await XLoraTrainer.create(parts, backend, { trainableAdapters: args.trainableAdapters, mode: 'eval' }) : trainer;
   const losses = [...state.losses];

@@ -1,11 +1,11 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InputError, type HostTensor } from '@xlora/core';
-import { createCpuBackend } from '@xlora/backend-cpu';
 import {
   AdamW, ADAMW_DEFAULTS, loadTrainingParts, nodeFileSource, parseSafetensors, Sgd, trainedCheckpointFiles, writeSafetensors,
   XLoraTrainer, type Optimizer, type TrainingBatch, type XLoraModelParts,
 } from '@xlora/model';
+import { startTrainingBackend } from '../lib/training-backend.js';
 import { checkOutputPath } from '../lib/output-path.js';
 import { fromUser, userCwd } from '../lib/paths.js';
 
@@ -96,9 +96,6 @@ export async function checkOutDir(out: string): Promise<string> {
  * parameter names); DIR = the checkpoint after N steps, in PEFT's format (trained experts beside it).
  */
 export async function trainCommand(args: TrainArgs): Promise<void> {
-  if (args.backend !== 'cpu') {
-    throw new InputError(`--backend ${args.backend}: training runs on cpu only for now (the ${args.backend} backend has no gradient kernels yet; ONNX Runtime is inference only here)`);
-  }
   for (const [flag, v] of [['--batch', args.batch], ['--optimizer', args.optimizer], ['--lr', args.lr], ['--steps', args.steps], ['--loss-out', args.lossOut], ['--grads-out', args.gradsOut]] as const) {
     if (v === undefined) throw new InputError(`xlora train needs --data FILE|DIR (data-file mode) or --batch FILE (exact-step mode); exact-step mode also needs ${flag}`);
   }
@@ -120,7 +117,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
       optionNames: { adapterRoot: '--adapter-root DIR', adapterOverrides: '--adapter KEY=PATH' },
     },
   });
-  const backend = await createCpuBackend();
+  const backend = await startTrainingBackend(args.backend);
   try {
     const trainer = await XLoraTrainer.create(parts, backend, { trainableAdapters: args.trainableAdapters });
     const losses: number[] = [];
