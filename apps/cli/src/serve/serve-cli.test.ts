@@ -5,14 +5,15 @@ import { describe, expect, it } from 'vitest';
 import { demoWithChatTemplate } from './test-server.js';
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
-const TSX = fileURLToPath(new URL('../../node_modules/.bin/tsx', import.meta.url));
+const CLI_DIR = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('xlora serve (the command)', () => {
   it('listens on loopback, streams, and on SIGTERM finishes the running request and exits 0', { timeout: 180_000 }, async () => {
     const dir = demoWithChatTemplate();
-    const child = spawn(TSX, [MAIN, 'serve', '--model', join(dir, 'base'), '--xlora', join(dir, 'xlora'), '--adapter-root', dir, '--port', '0',
+    // one node process (tsx as a loader, not the tsx binary, which relays signals to a child process of its own)
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--model', join(dir, 'base'), '--xlora', join(dir, 'xlora'), '--adapter-root', dir, '--port', '0',
       // a deadline far past what 40 tokens take even on a loaded CI machine: this test is about finishing them
-      '--shutdown-timeout', '150'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      '--shutdown-timeout', '150'], { cwd: CLI_DIR, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stderr.on('data', (d: Buffer) => {

@@ -62,7 +62,10 @@ export async function startServe(args: ServeArgs, log: (line: string) => void = 
       close: () => (closing ??= (async () => {
         app.draining();
         const stopped = new Promise<void>((resolve) => app.server.close(() => resolve())); // no new connections
+        const deadline = Date.now() + args.shutdownTimeout * 1000;
         await engine.close(args.shutdownTimeout * 1000); // queued and running requests finish, or are cancelled at the deadline
+        // their responses still have their last chunks, usage and [DONE] to write: wait for them (within the deadline)
+        await Promise.race([app.idle(), new Promise((resolve) => setTimeout(resolve, Math.max(0, deadline - Date.now()) + 1000).unref())]);
         app.server.closeIdleConnections();
         await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
         app.server.closeAllConnections();
@@ -78,14 +81,14 @@ export async function startServe(args: ServeArgs, log: (line: string) => void = 
 
 /** xlora serve: runs until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
 export async function serveCommand(args: ServeArgs): Promise<void> {
+  // the handlers come first: a signal that arrives while the server starts must not kill the process
+  let signalled: (signal: string) => void = () => {};
+  const signal = new Promise<string>((resolve) => (signalled = resolve));
+  process.once('SIGTERM', () => signalled('SIGTERM'));
+  process.once('SIGINT', () => signalled('SIGINT'));
   const running = await startServe(args);
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      process.stderr.write(`xlora serve: ${signal}: finishing in-flight requests (at most ${args.shutdownTimeout} s)\n`);
-      void running.close().then(resolve);
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  const name = await signal;
+  process.stderr.write(`xlora serve: ${name}: finishing in-flight requests (at most ${args.shutdownTimeout} s)\n`);
+  await running.close();
   process.exitCode = 0;
 }

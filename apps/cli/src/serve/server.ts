@@ -30,6 +30,8 @@ export interface ServeApp {
   metrics: ServeMetrics;
   /** /health answers 503 from now on (shutting down) */
   draining: () => void;
+  /** Resolves once no request is being answered (every response ended or its client gone). */
+  idle: () => Promise<void>;
 }
 
 const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -100,8 +102,23 @@ export function createServeApp(o: ServeAppOptions): ServeApp {
     }
   }
 
+  let active = 0;
+  const onIdle: (() => void)[] = [];
+  const settled = () => {
+    if (--active === 0) for (const f of onIdle.splice(0)) f();
+  };
   const server = createServer((req, res) => {
     const start = performance.now();
+    active++;
+    let counted = true;
+    const done = () => {
+      if (counted) {
+        counted = false;
+        settled();
+      }
+    };
+    res.once('finish', done);
+    res.once('close', done);
     handle(req, res).catch((err: unknown) => {
       const e = toApiError(err);
       if (!res.headersSent) json(res, e.status, e.body(), e.headers);
@@ -119,5 +136,6 @@ export function createServeApp(o: ServeAppOptions): ServeApp {
     }).catch(() => undefined);
   });
   server.requestTimeout = 0; // generation may stream for longer than node's default; the per-request limit is ours
-  return { server, metrics, draining: () => { draining = true; } };
+  const idle = () => (active === 0 ? Promise.resolve() : new Promise<void>((resolve) => onIdle.push(resolve)));
+  return { server, metrics, draining: () => { draining = true; }, idle };
 }
