@@ -56,10 +56,16 @@ fn sincos(a: f32) -> vec2f {
 }
 `;
 
-export function ropeKernel(tun: Tunables) {
+/**
+ * The rotation of x by its angles, or with `transpose` by the opposite angles (rope backward: the same cos/sin, the
+ * sin terms' signs swapped): y[i] = a·c ∓ b·s, y[i+hd/2] = b·c ± a·s.
+ */
+export function ropeKernel(tun: Tunables, transpose = false) {
   const wg = tun.elementwiseWorkgroupSize;
-  return memoSpec(`rope|${wg}`, () => ({
-    name: 'rope',
+  const name = transpose ? 'rope-grad' : 'rope';
+  const [minus, plus] = transpose ? ['+', '-'] : ['-', '+'];
+  return memoSpec(`${name}|${wg}`, () => ({
+    name,
     storage: ['read', 'read', 'read', 'write'],
     code: `${paramsStruct(ROPE_FIELDS)}${storage(1, 'x', 'read', 'f32')}${storage(2, 'pos', 'read', 'i32')}${storage(3, 'freq', 'read', 'f32')}${storage(4, 'y', 'write', 'f32')}
 ${WGSL_SINCOS}
@@ -85,8 +91,8 @@ fn main(${BUILTINS}) {
   let o = th * p.hd + i;
   let a = x[o];
   let b = x[o + p.half];
-  y[o] = a * c - b * s;
-  y[o + p.half] = b * c + a * s;
+  y[o] = a * c ${minus} b * s;
+  y[o + p.half] = b * c ${plus} a * s;
 }
 `,
   }));
