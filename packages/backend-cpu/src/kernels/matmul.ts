@@ -1,4 +1,5 @@
 import { f32, type HostTensor, type WeightTensor } from '@xlora/core';
+import { simdKernel, simdMatmul } from './simd/simd-matmul.js';
 import { weightRows, type WeightRows } from './weight-rows.js';
 import { xRow } from './x-row.js';
 
@@ -11,8 +12,10 @@ const W_TILE = 4;
  * weight-rows.ts) and each tile of four rows serves every row of x before the next is read; a single row of x
  * (decode) is prepared once (x-row.ts) and takes the format's fused four-row dot, straight from the packed bytes
  * (block-dots.ts, row-dot.ts).
- * Register tile: 2 rows of x × 4 rows of w per pass over K (8 independent accumulators, each loaded value used
- * 2–4 times); leftovers fall back to narrower tiles. Each output sums over K in order, whatever the tiling.
+ * Where WebAssembly SIMD runs (simd/simd-matmul.ts), each tile of four weight rows goes to the SIMD kernel: 2 rows
+ * of x × 4 weight rows per pass, f32 sums over four lanes. Otherwise, and with useSimdMatmul(false), the TypeScript
+ * register tile: 2 rows of x × 4 rows of w per pass over K (8 independent accumulators, each loaded value used 2–4
+ * times), leftovers on narrower tiles, each output summed over K in order in double precision.
  */
 export function matmul(x: HostTensor, w: WeightTensor, bias?: HostTensor): HostTensor<'f32'> {
   const [n, k] = w.shape;
@@ -39,6 +42,11 @@ export function matmul(x: HostTensor, w: WeightTensor, bias?: HostTensor): HostT
 
 /** Weight rows [from, n), four at a time, each tile serving every row of x (pairs, then a single row). */
 function tiled(xs: Float32Array, source: WeightRows, o: Float32Array, rows: number, n: number, k: number, from: number): void {
+  const simd = simdKernel();
+  if (simd && k > 0) {
+    simdMatmul(simd, xs, source, o, rows, n, k, from);
+    return;
+  }
   for (let j = from; j < n; j += W_TILE) {
     const count = Math.min(W_TILE, n - j);
     const { data: ws, offset } = source.read(j, count);

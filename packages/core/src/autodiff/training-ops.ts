@@ -51,7 +51,10 @@ export interface GatherGradAttrs {}
  * inputs: x [B,S,in], a [R,in], b [out,R], scalings [B|1,S|1,Lc,C], dy [B,S,out]
  * outputs: dx [B,S,in], da [R,in], db [out,R], dscalings (the scalings' shape; broadcast dims summed)
  */
-export type XLoraMixtureGradAttrs = XLoraMixtureAttrs;
+export interface XLoraMixtureGradAttrs extends XLoraMixtureAttrs {
+  /** false when no gradient of a or b is wanted (frozen experts): a backend may skip them and leave da, db unread */
+  adapterGrads?: boolean;
+}
 /**
  * transformers' causal-LM cross-entropy (ForCausalLMLoss without num_items_in_batch). With shift, position t-1
  * predicts labels[t]; labels equal to ignoreIndex are not counted; loss = mean over the counted positions (NaN when

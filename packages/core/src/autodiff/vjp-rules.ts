@@ -97,7 +97,7 @@ export const VJP_RULES: { [K in OpType | TrainingOpType]: VjpRule<K> } = {
   Slice: (e, node, [dy], needs) => [grad(needs, 0, () => e.emit1('SliceGrad', [dy!, node.inputs[0]], node.attrs))],
   XLoraMixture: (e, node, [dy], needs) => {
     const [x, , a, b, sc] = node.inputs;
-    const outs = needs[0] || needs[2] || needs[3] || needs[4] ? e.emit('XLoraMixtureGrad', [x, a, b, sc, dy!], node.attrs) : [];
+    const outs = needs[0] || needs[2] || needs[3] || needs[4] ? e.emit('XLoraMixtureGrad', [x, a, b, sc, dy!], { ...node.attrs, adapterGrads: needs[2] || needs[3] }) : [];
     return [needs[0] ? outs[0] : null, needs[1] ? dy! : null, needs[2] ? outs[1] : null, needs[3] ? outs[2] : null, needs[4] ? outs[3] : null];
   },
   CrossEntropy: (e, node, [dLoss], needs) => {
