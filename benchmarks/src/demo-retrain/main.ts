@@ -66,7 +66,7 @@ program.command('compare')
       const [file, label] = eq > 0 ? [arg.slice(0, eq), arg.slice(eq + 1)] : [arg, arg];
       return { label, out: await readEvalOutput(fromUser(file)) };
     }));
-    if (o.peft) runs.unshift({ label: 'PEFT (results.json)', out: await peftReference(RESULTS_FILE) });
+    if (o.peft) runs.unshift({ label: 'PEFT (results.json; prose on its own split)', out: await peftReference(RESULTS_FILE) });
     process.stdout.write(compareTables(runs));
   });
 
