@@ -111,6 +111,7 @@ program.command('train').description('train the X-LoRA classifier (and, with --t
   .option('--grad-accum <n>', 'micro-batches per optimizer step (default 1)', int('--grad-accum', 1))
   .option('--epochs <e>', 'passes over --data (default 1)', num('--epochs'))
   .option('--warmup <n>', 'linear warm-up steps before the cosine decay (default 0)', int('--warmup', 0))
+  .option('--min-lr-ratio <r>', 'the cosine decays to r·lr instead of 0 (default 0, as transformers)', num('--min-lr-ratio'))
   .option('--max-grad-norm <g>', 'clip the gradient norm (default 1, as transformers\' Trainer)', num('--max-grad-norm'))
   .option('--seed <n>', 'data order and dropout seed (default 42)', int('--seed', 0))
   .option('--save-every <n>', 'write DIR/checkpoint-<step>/ every n steps (PEFT files + optimizer state, for --resume)', int('--save-every', 1))

@@ -31,6 +31,7 @@ export interface TrainDataArgs {
   eps?: number;
   weightDecay?: number;
   warmup?: number;
+  minLrRatio?: number;
   maxGradNorm?: number;
   seed?: number;
   saveEvery?: number;
@@ -67,6 +68,8 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
   const lr = args.lr ?? TRAIN_DATA_DEFAULTS.lr;
   const seed = args.seed ?? TRAIN_DATA_DEFAULTS.seed;
   const warmup = args.warmup ?? TRAIN_DATA_DEFAULTS.warmup;
+  const minLrRatio = args.minLrRatio ?? 0;
+  if (!(minLrRatio >= 0 && minLrRatio <= 1)) throw new InputError(`--min-lr-ratio must be in [0, 1], got ${minLrRatio}`);
   const maxGradNorm = args.maxGradNorm ?? TRAIN_DATA_DEFAULTS.maxGradNorm;
   for (const [flag, v] of [['--batch', args.batch], ['--loss-out', args.lossOut], ['--grads-out', args.gradsOut]] as const) {
     if (v !== undefined) throw new InputError(`${flag} belongs to exact-step mode; with --data leave it out`);
@@ -90,7 +93,7 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
   const totalSteps = args.steps ?? Math.ceil((epochs * stream.batchesPerEpoch) / gradAccum);
   if (!(Number.isInteger(totalSteps) && totalSteps >= 1 && totalSteps <= MAX_STEPS)) throw new InputError(`the run would take ${totalSteps} steps; expected 1 to ${MAX_STEPS}`);
   const settings: TrainingState['settings'] = {
-    data: args.data, seqLen, pack: !!args.pack, batchSize, gradAccum, totalSteps, lr, warmup, maxGradNorm, seed,
+    data: args.data, seqLen, pack: !!args.pack, batchSize, gradAccum, totalSteps, lr, warmup, ...(minLrRatio > 0 ? { minLrRatio } : {}), maxGradNorm, seed,
     betas: args.betas ?? null, eps: args.eps ?? null, weightDecay: args.weightDecay ?? null, trainableAdapters: !!args.trainableAdapters,
   };
 
@@ -114,7 +117,7 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
     const file = join(resumeDir, OPTIMIZER_STATE_FILE);
     loadOptimizerState(optimizer, new Uint8Array(await readFile(file).catch(() => { throw new InputError(`--resume ${args.resume}: no ${OPTIMIZER_STATE_FILE}`); })), file);
   }
-  const schedule = warmupCosineLr(lr, warmup, totalSteps);
+  const schedule = warmupCosineLr(lr, warmup, totalSteps, minLrRatio);
   const backend = await startTrainingBackend(args.backend);
   const trainer = await XLoraTrainer.create(parts, backend, { trainableAdapters: args.trainableAdapters });
   const evalTrainer = evalStream && trainer.hasDropout ? await XLoraTrainer.create(parts, backend, { trainableAdapters: args.trainableAdapters, mode: 'eval' }) : trainer;

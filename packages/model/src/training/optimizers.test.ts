@@ -49,5 +49,10 @@ describe('optimizers', () => {
     expect(warmupCosineFactor(10, 10, 110)).toBe(1);
     expect(warmupCosineFactor(60, 10, 110)).toBeCloseTo(0.5, 12);
     expect(warmupCosineFactor(110, 10, 110)).toBeCloseTo(0, 12);
+    // a floor of 10 %: halfway 0.1 + 0.9·0.5 = 0.55, the end 0.1; warm-up unchanged
+    expect(warmupCosineFactor(60, 10, 110, 0.1)).toBeCloseTo(0.55, 12);
+    expect(warmupCosineFactor(110, 10, 110, 0.1)).toBeCloseTo(0.1, 12);
+    expect(warmupCosineFactor(5, 10, 110, 0.1)).toBe(0.5);
+    expect(() => warmupCosineFactor(5, 10, 110, 1.5)).toThrow('minimum ratio must be in [0, 1]');
   });
 });
