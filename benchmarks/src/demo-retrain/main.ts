@@ -1,7 +1,7 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { access, constants, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { XLoraError } from '@xlora/core';
+import { InputError, XLoraError } from '@xlora/core';
 import { compareTables, readEvalOutput } from './compare.js';
 import { readSplits } from './corpus.js';
 import { evalCheckpoint } from './eval-checkpoint.js';
@@ -47,12 +47,14 @@ program.command('eval')
   .option('--out <file>', 'write the result as JSON (else to stdout)')
   .action(async (o: { xlora: string; model: string; adapterRoot: string; corpus: string; windows: number; out?: string }) => {
     const paths = { xlora: fromUser(o.xlora), model: fromUser(o.model), adapterRoot: fromUser(o.adapterRoot) };
+    const outFile = o.out === undefined ? undefined : fromUser(o.out);
+    if (outFile) await access(dirname(outFile), constants.W_OK).catch(() => { throw new InputError(`--out ${o.out}: its folder does not exist or is not writable`); });
     const log = (m: string) => process.stderr.write(`${m}\n`);
     const result = await evalCheckpoint(paths, fromUser(o.corpus), o.windows, await readRoutingPrompt(RESULTS_FILE), log);
     log(`routing demo: ${result.routingDemo.switches} top-expert switches: ${result.routingDemo.topString}`);
     log(`evaluated in ${result.seconds.toFixed(1)} s`);
     const json = `${JSON.stringify(result, null, 1)}\n`;
-    if (o.out) await writeFile(fromUser(o.out), json);
+    if (outFile) await writeFile(outFile, json);
     else process.stdout.write(json);
   });
 
