@@ -146,6 +146,8 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
       tokens += r.tokens;
       const done = step + 1;
       bar?.update(done, { loss: r.loss.toFixed(4), tps: (tokens / ((Date.now() - started) / 1000)).toFixed(0) });
+      // a step is synchronous compute behind resolved promises: let timers run (the bar redraws on one)
+      await new Promise((next) => setImmediate(next));
       if (args.progress === false) process.stderr.write(`step ${done}/${totalSteps} loss ${r.loss.toFixed(6)}\n`);
       if (args.evalEvery && done % args.evalEvery === 0) await evaluate(done);
       if (args.saveEvery && done % args.saveEvery === 0 && done < totalSteps) {
