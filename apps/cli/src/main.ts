@@ -125,6 +125,7 @@ program.command('train').description('train the X-LoRA classifier (and, with --t
   .option('--weight-decay <wd>', 'AdamW decoupled weight decay (default 0.01, as torch)', num('--weight-decay'))
   .option('--steps <n>', 'optimizer steps (data mode: instead of --epochs)', int('--steps', 0))
   .option('--trainable-adapters', 'train the experts\' LoRA A/B too (default: the checkpoint\'s use_trainable_adapters)')
+  .option('--routing-weight <w>', 'data mode, not in PEFT: add w × the scalings\' cross-entropy against the experts named by {"segments": [{"text", "expert"}]} lines (default 0)', num('--routing-weight'))
   .requiredOption('--out <dir>', 'checkpoint folder to write after the last step (PEFT format; trained experts in trained-experts/)')
   .option('--loss-out <file>', 'exact-step mode: JSON {"loss": [before step 1, after step 1, ..., after step N]}')
   .option('--grads-out <file>', 'exact-step mode: safetensors, the gradient of every trainable parameter at the initial parameters')

@@ -100,4 +100,36 @@ describe('xlora train --data', () => {
     const noTok = await xlora('train', '--model', `${FIX}/base`, '--xlora', XLORA, '--adapter-root', FIX, '--data', DATA, '--out', 'bad');
     expect(noTok.stderr).toContain('no tokenizer.json');
   }, 60_000);
+
+  it('--routing-weight: loss = lm + w·routing each step, the routing loss falls, eval is the LM loss; text-only data is refused', async () => {
+    const segs = join(tmp, 'segments.jsonl');
+    writeFileSync(segs, [
+      { segments: [{ text: 'the cat sat ', expert: 0 }, { text: '2+2=4', expert: 1 }] },
+      { segments: [{ text: 'def f(x): ', expert: 1 }, { text: 'on the mat', expert: 0 }] },
+    ].map((o) => JSON.stringify(o)).join('\n'));
+    const args = ['train', '--model', BASE, '--xlora', XLORA, '--adapter-root', FIX, '--data', segs, '--seq-len', '16', '--batch-size', '2',
+      '--lr', '0.05', '--steps', '6', '--seed', '3', '--routing-weight', '0.5', '--eval-data', segs];
+    const r = await xlora(...args, '--out', 'routed');
+    expect(r.stderr).toMatch(/loss [\d.]+ \(lm [\d.]+, routing [\d.]+\)/);
+    expect(r.code).toBe(0);
+    const log = JSON.parse(readFileSync(join(tmp, 'routed', 'training_log.json'), 'utf8'));
+    expect(log.routingWeight).toBe(0.5);
+    expect(log.routingLosses).toHaveLength(6);
+    log.losses.forEach((l: number, i: number) => expect(Math.abs(l - (log.lmLosses[i] + 0.5 * log.routingLosses[i]))).toBeLessThan(1e-5));
+    expect(log.routingLosses[5]).toBeLessThan(log.routingLosses[0]);
+    // the evaluation reports the language-model loss of the trained checkpoint (computed here independently)
+    const parts = await loadTrainingParts({ source: nodeFileSource('/'), baseDir: BASE, xloraDir: join(tmp, 'routed'), adapterRoot: FIX });
+    const trainer = await XLoraTrainer.create(parts, await createCpuBackend(), { mode: 'eval' });
+    const S = 16, ids = new Int32Array(2 * S), mask = new Int32Array(2 * S), labels = new Int32Array(2 * S).fill(-100);
+    ['the cat sat 2+2=4', 'def f(x): on the mat'].forEach((text, row) => [...text].slice(0, S).forEach((ch, t) => {
+      ids[row * S + t] = ch.charCodeAt(0);
+      mask[row * S + t] = 1;
+      labels[row * S + t] = ch.charCodeAt(0);
+    }));
+    const want = await trainer.loss({ inputIds: i32([2, S], ids), attentionMask: i32([2, S], mask), labels: i32([2, S], labels) });
+    expect(Math.abs(log.evals[0].loss - want)).toBeLessThan(1e-5);
+    const refused = await xlora('train', '--model', BASE, '--xlora', XLORA, '--adapter-root', FIX, '--data', DATA, '--routing-weight', '1', '--out', 'refused');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${DATA}: example 1 labels no expert; --routing-weight needs every example as {"segments"`);
+  }, 120_000);
 });

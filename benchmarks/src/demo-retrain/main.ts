@@ -30,9 +30,10 @@ program.command('data')
   .requiredOption('--rows <n>', 'rows to write', integer('--rows'))
   .requiredOption('--seed <s>', 'PRNG seed (same seed, same rows)', integer('--seed'))
   .requiredOption('--out <file>', 'JSONL file to write')
-  .action(async (o: { corpus: string; rows: number; seed: number; out: string }) => {
+  .option('--segments', 'write {"segments": [{"text", "expert"}]} lines (each piece labelled with its domain\'s expert) for xlora train --routing-weight')
+  .action(async (o: { corpus: string; rows: number; seed: number; out: string; segments?: boolean }) => {
     const rows = trainingRows(await readSplits(fromUser(o.corpus), 'train', ROW_BYTES), o.rows, o.seed);
-    await writeJsonlRows(fromUser(o.out), rows);
+    await writeJsonlRows(fromUser(o.out), rows, !!o.segments);
     const windows = rows.filter((r) => r.kind === 'window').length;
     process.stderr.write(`wrote ${rows.length} rows of ${ROW_BYTES} bytes (${windows} windows, ${rows.length - windows} stitched) to ${o.out}\n`);
   });

@@ -110,6 +110,94 @@ export function trainingFixtureSuite(target: TrainingSuiteTarget): void {
       }, 240_000);
     });
 
+    // Routing supervision is ours (PEFT has none): its LM part must still be PEFT's loss, its routing part the
+    // cross-entropy of the returned scalings computed here in f64, and its gradient the loss's slope.
+    describe('routing supervision (p2: layerwise, temperature 0.7, trainable adapters)', () => {
+      const c = manifest.cases.find((x: { name: string }) => x.name.startsWith('p2_'));
+      const expected = tensors(`${c.dir}/expected.safetensors`);
+      const weight = 0.5;
+
+      /** label (b·7 + s) mod C, every fifth position unlabelled */
+      function routingLabels(batch: TrainingBatch, experts: number): HostTensor {
+        const [b, s] = batch.inputIds.shape;
+        const data = new Int32Array(b * s);
+        for (let i = 0; i < data.length; i++) data[i] = i % 5 === 4 ? -100 : (Math.floor(i / s) * 7 + (i % s)) % experts;
+        return { dtype: 'i32', shape: [b, s], data };
+      }
+
+      it('loss = PEFT\'s LM loss + w · the scalings\' cross-entropy; LoRA gradients unchanged; the classifier\'s slope matches', async () => {
+        const parts = await loadTrainingParts({ source: nodeFileSource(ROOT), baseDir: 'base', xloraDir: c.xlora_checkpoint, adapterRoot: '' });
+        const backend = await target.createBackend();
+        const plain = await XLoraTrainer.create(parts, backend);
+        const routed = await XLoraTrainer.create(parts, backend, { routingWeight: weight });
+        try {
+          const b = tensors(c.batch_file);
+          const base: TrainingBatch = { inputIds: b.get('input_ids')!, attentionMask: b.get('attention_mask')!, labels: b.get('labels')! };
+          const batch = { ...base, routing: routingLabels(base, parts.experts.length) };
+          const r = await routed.lossAndGradients(batch);
+          expect(r.parts).toBeDefined();
+          expectClose('lm part = loss.init', [r.parts!.lm], expected.get('loss.init')!.data, tolerance.loss);
+          // the routing part from the returned scalings [B,S,L,C] (after softmax(z/T)): mean of −log s[label]
+          const [, S, L, C] = r.scalings.shape;
+          let sum = 0, n = 0;
+          batch.routing.data.forEach((label, i) => {
+            if (label === -100) return;
+            for (let l = 0; l < L; l++) sum += -Math.log(r.scalings.data[(i * L + l) * C + label]);
+            n += L;
+          });
+          expect(S).toBe(base.inputIds.shape[1]);
+          expect(Math.abs(r.parts!.routing - sum / n)).toBeLessThanOrEqual(1e-5 * (sum / n));
+          expect(Math.abs(r.loss - (r.parts!.lm + weight * r.parts!.routing))).toBeLessThanOrEqual(1e-5);
+          // the scaling pass takes no gradient, so the experts' A/B see only the LM loss
+          const p = await plain.lossAndGradients(base);
+          const names = Object.keys(c.trainable_params);
+          const classifier = names.filter((k) => k.includes('internal_xlora_classifier'));
+          expect(classifier.length).toBeGreaterThan(0);
+          for (const name of names.filter((k) => !classifier.includes(k))) expectClose(`grad.${name}`, r.grads.get(name)!.data, p.grads.get(name)!.data, tolerance.grad);
+          // directional derivative along the classifier's gradient: (L(θ+εu) − L(θ−εu)) / 2ε ≈ |g|
+          const params = routed.parameters.params;
+          let norm = 0;
+          for (const k of classifier) for (const g of r.grads.get(k)!.data) norm += g * g;
+          norm = Math.sqrt(norm);
+          const eps = 3e-3; // central differences: error 0.5 % at 1e-2, 0.035 % at 3e-3, 0.005 % at 1e-3 (curvature)
+          const shift = async (t: number) => {
+            for (const k of classifier) {
+              const w = params.get(k)!.data, g = r.grads.get(k)!.data;
+              for (let i = 0; i < w.length; i++) w[i] += (t * eps * g[i]) / norm;
+            }
+          };
+          await shift(1);
+          const up = await routed.loss(batch);
+          await shift(-2);
+          const down = await routed.loss(batch);
+          await shift(1);
+          const slope = (up - down) / (2 * eps);
+          expect(Math.abs(slope - norm)).toBeLessThanOrEqual(2e-3 * norm);
+        } finally {
+          plain.dispose();
+          routed.dispose();
+          backend.dispose();
+        }
+      }, 240_000);
+
+      it('refuses a batch without routing labels, and a label outside the experts', async () => {
+        const parts = await loadTrainingParts({ source: nodeFileSource(ROOT), baseDir: 'base', xloraDir: c.xlora_checkpoint, adapterRoot: '' });
+        const backend = await target.createBackend();
+        const routed = await XLoraTrainer.create(parts, backend, { routingWeight: weight });
+        try {
+          const b = tensors(c.batch_file);
+          const base: TrainingBatch = { inputIds: b.get('input_ids')!, attentionMask: b.get('attention_mask')!, labels: b.get('labels')! };
+          await expect(routed.loss(base)).rejects.toThrow('routing supervision is on but the batch has no routing labels');
+          const bad = routingLabels(base, parts.experts.length);
+          bad.data[3] = parts.experts.length;
+          await expect(routed.loss({ ...base, routing: bad })).rejects.toThrow(`routing[0, 3] = ${parts.experts.length} is neither -100 nor an expert index in [0, ${parts.experts.length})`);
+        } finally {
+          routed.dispose();
+          backend.dispose();
+        }
+      });
+    });
+
     describe('X-LoRA training vs PEFT: dropout statistics (p4_dropout0.2_stats)', () => {
       const c = manifest.cases.find((x: { name: string }) => x.name === 'p4_dropout0.2_stats');
       const expected = tensors(`${c.dir}/expected.safetensors`);

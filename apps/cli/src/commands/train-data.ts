@@ -37,6 +37,7 @@ export interface TrainDataArgs {
   saveEvery?: number;
   resume?: string;
   trainableAdapters?: boolean;
+  routingWeight?: number;
   out: string;
   backend: string;
   progress?: boolean;
@@ -50,6 +51,12 @@ export interface TrainDataArgs {
 /** Defaults of the data-file mode (transformers' Trainer where it has one). */
 export const TRAIN_DATA_DEFAULTS = { seqLen: 128, batchSize: 8, gradAccum: 1, lr: 1e-3, warmup: 0, maxGradNorm: 1, seed: 42, epochs: 1 };
 const MAX_STEPS = 10_000_000;
+
+/** Routing supervision needs every example to name experts (a {"segments"} line), else a batch could have none. */
+function checkRoutedExamples(examples: readonly TrainingExample[], data: string): void {
+  const i = examples.findIndex((ex) => !ex.experts?.some((e) => e >= 0));
+  if (i >= 0) throw new InputError(`${data}: example ${i + 1} labels no expert; --routing-weight needs every example as {"segments": [{"text", "expert"}, …]}`);
+}
 
 function rowsOf(examples: TrainingExample[], seqLen: number, pack: boolean, padId: number) {
   return pack ? packedRows(examples, seqLen, padId) : paddedRows(examples, seqLen, padId);
@@ -85,7 +92,11 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
   const tok = await loadTokenizer(source, baseDir);
   if (!tok) throw new InputError(`--data needs the base model's tokenizer: no tokenizer.json in ${args.model}`);
   const padId = tok.padTokenId ?? 0;
-  const stream = new BatchStream(rowsOf(await readTrainingExamples(fromUser(args.data), args.data, tok), seqLen, !!args.pack, padId), batchSize, seed);
+  const routingWeight = args.routingWeight ?? 0;
+  if (!(Number.isFinite(routingWeight) && routingWeight >= 0)) throw new InputError(`--routing-weight must be a number >= 0, got ${routingWeight}`);
+  const examples = await readTrainingExamples(fromUser(args.data), args.data, tok);
+  if (routingWeight > 0) checkRoutedExamples(examples, args.data);
+  const stream = new BatchStream(rowsOf(examples, seqLen, !!args.pack, padId), batchSize, seed);
   const evalStream = args.evalData === undefined ? null
     : new BatchStream(rowsOf(await readTrainingExamples(fromUser(args.evalData), args.evalData, tok), seqLen, !!args.pack, padId), batchSize, seed, false);
   const epochs = args.epochs ?? TRAIN_DATA_DEFAULTS.epochs;
@@ -95,6 +106,7 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
   const settings: TrainingState['settings'] = {
     data: args.data, seqLen, pack: !!args.pack, batchSize, gradAccum, totalSteps, lr, warmup, ...(minLrRatio > 0 ? { minLrRatio } : {}), maxGradNorm, seed,
     betas: args.betas ?? null, eps: args.eps ?? null, weightDecay: args.weightDecay ?? null, trainableAdapters: !!args.trainableAdapters,
+    ...(routingWeight > 0 ? { routingWeight } : {}),
   };
 
   // resume: the checkpoint's own PEFT files are the parameters; its state files hold the step and the optimizer
@@ -119,9 +131,12 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
   }
   const schedule = warmupCosineLr(lr, warmup, totalSteps, minLrRatio);
   const backend = await startTrainingBackend(args.backend);
-  const trainer = await XLoraTrainer.create(parts, backend, { trainableAdapters: args.trainableAdapters });
-  const evalTrainer = evalStream && trainer.hasDropout ? await XLoraTrainer.create(parts, backend, { trainableAdapters: args.trainableAdapters, mode: 'eval' }) : trainer;
+  const trainer = await XLoraTrainer.create(parts, backend, { trainableAdapters: args.trainableAdapters, routingWeight });
+  // evaluation reports the language-model loss in eval mode (no dropout, no routing term)
+  const evalTrainer = evalStream && (trainer.hasDropout || routingWeight > 0)
+    ? await XLoraTrainer.create(parts, backend, { trainableAdapters: args.trainableAdapters, mode: 'eval' }) : trainer;
   const losses = [...state.losses];
+  const routingParts: { lm: number[]; routing: number[] } = { lm: [], routing: [] };
   const evals: { step: number; loss: number }[] = [];
   const evaluate = async (step: number) => {
     if (!evalStream) return;
@@ -143,12 +158,19 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
       clipGradNorm(r.grads, maxGradNorm);
       optimizer.step(trainer.parameters.params, r.grads, schedule(step));
       losses.push(r.loss);
+      if (r.parts) {
+        routingParts.lm.push(r.parts.lm);
+        routingParts.routing.push(r.parts.routing);
+      }
       tokens += r.tokens;
       const done = step + 1;
-      bar?.update(done, { loss: r.loss.toFixed(4), tps: (tokens / ((Date.now() - started) / 1000)).toFixed(0) });
+      const shown = r.parts ? `${r.loss.toFixed(4)} (lm ${r.parts.lm.toFixed(4)}, routing ${r.parts.routing.toFixed(4)})` : r.loss.toFixed(4);
+      bar?.update(done, { loss: shown, tps: (tokens / ((Date.now() - started) / 1000)).toFixed(0) });
       // a step is synchronous compute behind resolved promises: let timers run (the bar redraws on one)
       await new Promise((next) => setImmediate(next));
-      if (args.progress === false) process.stderr.write(`step ${done}/${totalSteps} loss ${r.loss.toFixed(6)}\n`);
+      if (args.progress === false) {
+        process.stderr.write(`step ${done}/${totalSteps} loss ${r.loss.toFixed(6)}${r.parts ? ` lm ${r.parts.lm.toFixed(6)} routing ${r.parts.routing.toFixed(6)}` : ''}\n`);
+      }
       if (args.evalEvery && done % args.evalEvery === 0) await evaluate(done);
       if (args.saveEvery && done % args.saveEvery === 0 && done < totalSteps) {
         const st: TrainingState = { step: done, settings, losses };
@@ -161,7 +183,10 @@ export async function trainDataCommand(args: TrainDataArgs): Promise<void> {
     bar?.stop();
     const seconds = (Date.now() - started) / 1000;
     if (evalStream && !(args.evalEvery && totalSteps % args.evalEvery === 0)) await evaluate(totalSteps);
-    const log = { steps: totalSteps, losses, evals, tokensPerSecond: seconds > 0 ? tokens / seconds : null, trainedTokens: tokens, seconds };
+    const log = {
+      steps: totalSteps, losses, ...(routingWeight > 0 ? { routingWeight, lmLosses: routingParts.lm, routingLosses: routingParts.routing } : {}),
+      evals, tokensPerSecond: seconds > 0 ? tokens / seconds : null, trainedTokens: tokens, seconds,
+    };
     const experts = await writeTrainedCheckpoint(trainer, parts, xloraDir, outDir, new Map([['training_log.json', new TextEncoder().encode(`${JSON.stringify(log, null, 2)}\n`)]]));
     process.stderr.write(`trained ${totalSteps - state.step} steps (${tokens} tokens, ${log.tokensPerSecond?.toFixed(0) ?? '-'} tok/s); checkpoint ${args.out}`
       + (experts ? ` with ${experts} trained experts in trained-experts/` : '') + '\n');

@@ -10,6 +10,8 @@ import { checkOutputPath } from '../lib/output-path.js';
 import { fromUser, userCwd } from '../lib/paths.js';
 
 export interface TrainArgs {
+  /** data-file mode only: refused here */
+  routingWeight?: number;
   model: string;
   xlora: string;
   adapterRoot?: string;
@@ -99,6 +101,7 @@ export async function trainCommand(args: TrainArgs): Promise<void> {
   for (const [flag, v] of [['--batch', args.batch], ['--optimizer', args.optimizer], ['--lr', args.lr], ['--steps', args.steps], ['--loss-out', args.lossOut], ['--grads-out', args.gradsOut]] as const) {
     if (v === undefined) throw new InputError(`xlora train needs --data FILE|DIR (data-file mode) or --batch FILE (exact-step mode); exact-step mode also needs ${flag}`);
   }
+  if (args.routingWeight !== undefined) throw new InputError('--routing-weight belongs to data-file mode (--data with {"segments"} lines); the exact-step contract is PEFT\'s loss only');
   if (!(Number.isInteger(args.steps) && args.steps >= 0 && args.steps <= MAX_STEPS)) throw new InputError(`--steps must be an integer in [0, ${MAX_STEPS}], got ${args.steps}`);
   if (!(Number.isFinite(args.lr) && args.lr >= 0)) throw new InputError(`--lr must be a number >= 0, got ${args.lr}`);
   const optimizer = makeOptimizer(args);

@@ -16,6 +16,8 @@ export interface AccumulatedResult {
   tokens: number;
   /** counted labels */
   counted: number;
+  /** with routing supervision: the two parts of `loss`, weighted the same way */
+  parts?: { lm: number; routing: number };
 }
 
 /**
@@ -26,7 +28,7 @@ export interface AccumulatedResult {
 export async function accumulatedLossAndGradients(trainer: XLoraTrainer, stream: BatchStream, step: number, gradAccum: number, seed: number): Promise<AccumulatedResult> {
   let grads: ParameterMap | null = null;
   let lossSum = 0, counted = 0, tokens = 0;
-  const parts: { n: number; grads: ParameterMap; loss: number }[] = [];
+  const parts: { n: number; grads: ParameterMap; loss: number; parts?: { lm: number; routing: number } }[] = [];
   for (let a = 0; a < gradAccum; a++) {
     const m = step * gradAccum + a;
     const batch = stream.batch(m);
@@ -34,16 +36,21 @@ export async function accumulatedLossAndGradients(trainer: XLoraTrainer, stream:
     if (n === 0) continue;
     const r = await trainer.lossAndGradients(batch, microBatchSeed(seed, m));
     if (!Number.isFinite(r.loss)) throw new InputError(`step ${step + 1}, micro-batch ${a + 1}: the loss is ${r.loss}; stopping before the parameters are updated`);
-    parts.push({ n, grads: r.grads, loss: r.loss });
+    parts.push({ n, grads: r.grads, loss: r.loss, parts: r.parts });
     counted += n;
     batch.attentionMask.data.forEach((v) => { tokens += v; });
   }
   if (parts.length === 0) throw new InputError(`step ${step + 1}: no micro-batch has a counted label`);
-  if (parts.length === 1) return { loss: parts[0].loss, grads: parts[0].grads, tokens, counted };
+  if (parts.length === 1) return { loss: parts[0].loss, grads: parts[0].grads, tokens, counted, ...(parts[0].parts ? { parts: parts[0].parts } : {}) };
   grads = new Map();
+  const sumParts = parts[0].parts ? { lm: 0, routing: 0 } : undefined;
   for (const p of parts) {
     const w = p.n / counted;
     lossSum += w * p.loss;
+    if (sumParts && p.parts) {
+      sumParts.lm += w * p.parts.lm;
+      sumParts.routing += w * p.parts.routing;
+    }
     for (const [name, g] of p.grads) {
       let acc = grads.get(name);
       if (!acc) {
@@ -53,7 +60,7 @@ export async function accumulatedLossAndGradients(trainer: XLoraTrainer, stream:
       for (let i = 0; i < acc.data.length; i++) acc.data[i] += w * g.data[i];
     }
   }
-  return { loss: lossSum, grads, tokens, counted };
+  return { loss: lossSum, grads, tokens, counted, ...(sumParts ? { parts: sumParts } : {}) };
 }
 
 /** Mean loss over every counted label of `stream`'s rows (each once, in order), with the dropout seed fixed. */

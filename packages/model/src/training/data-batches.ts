@@ -3,11 +3,20 @@ import { IGNORE_INDEX, type TrainingBatch } from './training-batch.js';
 import type { TrainingExample } from './training-examples.js';
 import { mulberry32 } from './seeded-random.js';
 
-/** One row of a batch, `seqLen` long: ids, attention (1 token, 0 padding), labels. */
+/** One row of a batch, `seqLen` long: ids, attention (1 token, 0 padding), labels, and the experts of routing supervision. */
 export interface TrainingRow {
   ids: Int32Array;
   mask: Int32Array;
   labels: Int32Array;
+  /** IGNORE_INDEX where an example gave no expert (and at padding) */
+  experts: Int32Array;
+}
+
+function emptyRow(seqLen: number, padId: number): TrainingRow {
+  return {
+    ids: new Int32Array(seqLen).fill(padId), mask: new Int32Array(seqLen),
+    labels: new Int32Array(seqLen).fill(IGNORE_INDEX), experts: new Int32Array(seqLen).fill(IGNORE_INDEX),
+  };
 }
 
 /** A row holds at least 2 tokens (one prediction) and at most this many. */
@@ -33,11 +42,12 @@ export function paddedRows(examples: readonly TrainingExample[], seqLen: number,
   const rows: TrainingRow[] = [];
   for (const ex of examples) {
     const n = Math.min(ex.ids.length, seqLen);
-    const row = { ids: new Int32Array(seqLen).fill(padId), mask: new Int32Array(seqLen), labels: new Int32Array(seqLen).fill(IGNORE_INDEX) };
+    const row = emptyRow(seqLen, padId);
     for (let t = 0; t < n; t++) {
       row.ids[t] = ex.ids[t];
       row.mask[t] = 1;
       row.labels[t] = ex.labels[t];
+      row.experts[t] = ex.experts?.[t] ?? IGNORE_INDEX;
     }
     if (counts(row.labels)) rows.push(row);
   }
@@ -57,12 +67,13 @@ export function packedRows(examples: readonly TrainingExample[], seqLen: number,
     for (let i = 0; i < ex.ids.length; i++) {
       if (row === null || t === seqLen) {
         if (row) rows.push(row);
-        row = { ids: new Int32Array(seqLen).fill(padId), mask: new Int32Array(seqLen), labels: new Int32Array(seqLen).fill(IGNORE_INDEX) };
+        row = emptyRow(seqLen, padId);
         t = 0;
       }
       row.ids[t] = ex.ids[i];
       row.mask[t] = 1;
       row.labels[t] = ex.labels[i];
+      row.experts[t] = ex.experts?.[i] ?? IGNORE_INDEX;
       t++;
     }
   }
@@ -120,31 +131,33 @@ export class BatchStream {
 
   /** Micro-batch m: [B, seqLen] i32 tensors. */
   batch(m: number): TrainingBatch {
-    const b = this.batchSize, s = this.seqLen;
-    const ids = new Int32Array(b * s), mask = new Int32Array(b * s), labels = new Int32Array(b * s);
-    for (let r = 0; r < b; r++) {
-      const row = this.rowAt(m * b + r);
-      ids.set(row.ids, r * s);
-      mask.set(row.mask, r * s);
-      labels.set(row.labels, r * s);
-    }
-    return { inputIds: i32([b, s], ids), attentionMask: i32([b, s], mask), labels: i32([b, s], labels) };
+    const rows: TrainingRow[] = [];
+    for (let r = 0; r < this.batchSize; r++) rows.push(this.rowAt(m * this.batchSize + r));
+    return stackRows(rows);
   }
 
   /** Every row once, in order, in batches of B (the last may be smaller): for evaluation. */
   *inOrder(): Generator<TrainingBatch> {
-    const s = this.seqLen;
-    for (let start = 0; start < this.rows.length; start += this.batchSize) {
-      const rows = this.rows.slice(start, start + this.batchSize);
-      const ids = new Int32Array(rows.length * s), mask = new Int32Array(rows.length * s), labels = new Int32Array(rows.length * s);
-      rows.forEach((row, r) => {
-        ids.set(row.ids, r * s);
-        mask.set(row.mask, r * s);
-        labels.set(row.labels, r * s);
-      });
-      yield { inputIds: i32([rows.length, s], ids), attentionMask: i32([rows.length, s], mask), labels: i32([rows.length, s], labels) };
-    }
+    for (let start = 0; start < this.rows.length; start += this.batchSize) yield stackRows(this.rows.slice(start, start + this.batchSize));
   }
+}
+
+/** Rows as one [rows, seqLen] batch; routing labels included when any row has one. */
+function stackRows(rows: readonly TrainingRow[]): TrainingBatch {
+  const b = rows.length, s = rows[0].ids.length;
+  const ids = new Int32Array(b * s), mask = new Int32Array(b * s), labels = new Int32Array(b * s), experts = new Int32Array(b * s);
+  let routed = false;
+  rows.forEach((row, r) => {
+    ids.set(row.ids, r * s);
+    mask.set(row.mask, r * s);
+    labels.set(row.labels, r * s);
+    experts.set(row.experts, r * s);
+    routed ||= row.experts.some((e) => e !== IGNORE_INDEX);
+  });
+  return {
+    inputIds: i32([b, s], ids), attentionMask: i32([b, s], mask), labels: i32([b, s], labels),
+    ...(routed ? { routing: i32([b, s], experts) } : {}),
+  };
 }
 
 /** Counted label positions of a batch (the shifted loss's denominator). */

@@ -17,3 +17,4 @@ export * from './accumulated-step.js';
 export * from './training-state.js';
 export * from './seeded-random.js';
 export * from './init-classifier.js';
+export * from './routing-loss.js';

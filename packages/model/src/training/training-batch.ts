@@ -7,13 +7,15 @@ export interface TrainingBatch {
   attentionMask: HostTensor;
   /** the token to predict at each position (shifted inside the loss: position t-1 predicts labels[t]); −100 = ignored */
   labels: HostTensor;
+  /** routing supervision only: the expert (class index) each position should route to, not shifted; −100 = none */
+  routing?: HostTensor;
 }
 
 export const IGNORE_INDEX = -100;
 
 /** Checks shapes, dtypes and ranges; `where` names the source (a file) in errors. Returns [B, S] and the counted labels. */
 export function checkTrainingBatch(batch: TrainingBatch, vocabSize: number, where: string): { batch: number; seq: number; counted: number } {
-  const fields: [keyof TrainingBatch, string][] = [['inputIds', 'input_ids'], ['attentionMask', 'attention_mask'], ['labels', 'labels']];
+  const fields: [Exclude<keyof TrainingBatch, 'routing'>, string][] = [['inputIds', 'input_ids'], ['attentionMask', 'attention_mask'], ['labels', 'labels']];
   const shape = batch.inputIds.shape;
   for (const [field, key] of fields) {
     const t = batch[field];
@@ -35,4 +37,23 @@ export function checkTrainingBatch(batch: TrainingBatch, vocabSize: number, wher
   });
   if (counted === 0) throw new InputError(`${where}: no label is counted (every labels[:, 1:] is ${IGNORE_INDEX}): the loss would be NaN`);
   return { batch: b, seq: s, counted };
+}
+
+/** The routing labels of a batch, checked against [B,S] and the expert count; `where` names the source in errors. */
+export function checkRoutingLabels(batch: TrainingBatch, numExperts: number, where: string): HostTensor {
+  const t = batch.routing;
+  if (!t) throw new InputError(`${where}: routing supervision is on but the batch has no routing labels (give each example's segments an "expert")`);
+  const [b, s] = batch.inputIds.shape;
+  if (t.dtype !== 'i32' || t.shape.length !== 2 || t.shape[0] !== b || t.shape[1] !== s) {
+    throw new InputError(`${where}: routing labels must be an integer [${b}, ${s}] tensor, got ${t.dtype} [${t.shape}]`);
+  }
+  let labelled = 0;
+  t.data.forEach((e, i) => {
+    if (e !== IGNORE_INDEX && !(Number.isInteger(e) && e >= 0 && e < numExperts)) {
+      throw new InputError(`${where}: routing[${Math.floor(i / s)}, ${i % s}] = ${e} is neither ${IGNORE_INDEX} nor an expert index in [0, ${numExperts})`);
+    }
+    if (e !== IGNORE_INDEX) labelled++;
+  });
+  if (labelled === 0) throw new InputError(`${where}: no position has a routing label: the routing loss would be NaN`);
+  return t;
 }

@@ -22,6 +22,27 @@ describe('training data', () => {
     expect(() => examplesFromJsonl('\n\n', tok, 'd.jsonl')).toThrow('d.jsonl: no examples');
   });
 
+  it('JSONL {"segments"}: each part encoded on its own (BOS with the first), its tokens labelled with its expert', () => {
+    const [ex] = examplesFromJsonl('{"segments":[{"text":"ab","expert":2},{"text":"c","expert":null},{"text":"d","expert":0}]}', tok, 'd.jsonl');
+    expect(ex).toEqual({ ids: [1, 97, 98, 99, 100], labels: [1, 97, 98, 99, 100], experts: [2, 2, 2, -100, 0] });
+    // rows carry the experts (padding: -100), and so do the batches, as "routing"
+    const [padded] = paddedRows([ex], 7, 0);
+    expect([...padded.experts]).toEqual([2, 2, 2, -100, 0, -100, -100]);
+    const packed = packedRows([ex, { ids: [7, 8], labels: [7, 8] }], 4, 0);
+    expect(packed.map((r) => [...r.experts])).toEqual([[2, 2, 2, -100], [0, -100, -100, -100]]);
+    const batch = new BatchStream([padded], 1, 0, false).batch(0);
+    expect([...batch.routing!.data]).toEqual([2, 2, 2, -100, 0, -100, -100]);
+    // plain text rows give batches without routing labels
+    expect(new BatchStream(paddedRows([{ ids: [5, 6], labels: [5, 6] }], 2, 0), 1, 0).batch(0).routing).toBeUndefined();
+  });
+
+  it('bad {"segments"} lines are named by file, line, segment and field', () => {
+    expect(() => examplesFromJsonl('{"segments":[]}', tok, 'd.jsonl')).toThrow('d.jsonl:1: field "segments" must be a non-empty array');
+    expect(() => examplesFromJsonl('{"segments":[{"text":"a","expert":1.5}]}', tok, 'd.jsonl')).toThrow('d.jsonl:1: segments[0]: field "expert" must be an expert index');
+    expect(() => examplesFromJsonl('{"segments":[{"text":"a","expert":0},{"expert":0}]}', tok, 'd.jsonl')).toThrow('d.jsonl:1: segments[1]: field "text" must be a string, got undefined');
+    expect(() => examplesFromJsonl('{"segments":[{"text":"a","expert":0}],"text":"b"}', tok, 'd.jsonl')).toThrow('give "segments" alone');
+  });
+
   it('padding cuts to seq-len and pads right (mask 0, label -100); rows without a counted label are dropped', () => {
     const rows = paddedRows([{ ids: [5, 6, 7, 8], labels: [5, 6, 7, 8] }, { ids: [9, 10], labels: [-100, 10] }, { ids: [3, 4], labels: [-100, -100] }], 3, 0);
     expect(rows.map((r) => [[...r.ids], [...r.mask], [...r.labels]])).toEqual([

@@ -8,7 +8,8 @@ import type { Optimizer } from './optimizer.js';
 import type { ParameterMap } from './parameters.js';
 import { clipGradNorm } from './clip-grad-norm.js';
 import { TrainableParameters } from './trainable-parameters.js';
-import { checkTrainingBatch, type TrainingBatch } from './training-batch.js';
+import { checkRoutingLabels, checkTrainingBatch, type TrainingBatch } from './training-batch.js';
+import { LM_LOSS_OUTPUT, ROUTING_INPUT, ROUTING_LOSS_OUTPUT } from './routing-loss.js';
 import { buildTrainingGraphs, LABELS_INPUT, LOSS_OUTPUT, type TrainingGraphs } from './training-graph.js';
 
 export interface XLoraTrainerOptions {
@@ -16,6 +17,11 @@ export interface XLoraTrainerOptions {
   trainableAdapters?: boolean;
   /** 'train' (default): the classifier's dropout is on, as after model.train(); 'eval': off (model.eval()) */
   mode?: 'train' | 'eval';
+  /**
+   * Routing supervision (not in PEFT; default 0 = off): loss = lm_loss + routingWeight · routing_loss, the scalings'
+   * cross-entropy against TrainingBatch.routing (routing-loss.ts). Every batch must then carry routing labels.
+   */
+  routingWeight?: number;
 }
 
 export interface LossAndGradients {
@@ -26,6 +32,8 @@ export interface LossAndGradients {
   scalings: HostTensor<'f32'>;
   /** [B,S,V] */
   logits: HostTensor<'f32'>;
+  /** with routing supervision: the two parts of `loss` (loss = lm + weight · routing) */
+  parts?: { lm: number; routing: number };
 }
 
 /**
@@ -61,7 +69,7 @@ export class XLoraTrainer {
         kind: 'xlora', classifier: layout, enableSoftmax: xc.enableSoftmax, softmaxTemperature: xc.softmaxTemperature,
         scalingPassValue: xc.scalingPassValue ?? 1 / experts.length,
       },
-    }, trainable, options.mode === 'eval' ? 0 : xc.xloraDropoutP);
+    }, trainable, options.mode === 'eval' ? 0 : xc.xloraDropoutP, options.routingWeight ?? 0);
     for (const name of trainable) weights.delete(name);
     for (const [k, t] of graphs.constants) weights.set(k, t);
     const lossExe = await backend.compile(graphs.loss, weights);
@@ -72,6 +80,11 @@ export class XLoraTrainer {
   /** Whether the graphs hold dropout (train mode differs from eval mode). */
   get hasDropout(): boolean {
     return this.graphs.loss.inputs.some((v) => v.name === DROPOUT_SEED_INPUT);
+  }
+
+  /** Whether the loss includes routing supervision (batches must carry routing labels). */
+  get supervisesRouting(): boolean {
+    return this.graphs.loss.inputs.some((v) => v.name === ROUTING_INPUT);
   }
 
   /** Train-mode loss at the current parameters (`seed` draws the classifier's dropout masks). */
@@ -85,11 +98,14 @@ export class XLoraTrainer {
     const { graph, seeds, grads } = this.graphs.gradient;
     const feeds = this.feeds(graph, batch, seed);
     feeds[seeds.get(LOSS_OUTPUT)!] = f32([1], [1]);
-    const outs = await this.backend.run(this.gradExe, feeds, { outputs: [LOSS_OUTPUT, 'scalings', 'logits', ...grads.values()] });
+    const partNames = this.supervisesRouting ? [LM_LOSS_OUTPUT, ROUTING_LOSS_OUTPUT] : [];
+    const outs = await this.backend.run(this.gradExe, feeds, { outputs: [LOSS_OUTPUT, ...partNames, 'scalings', 'logits', ...grads.values()] });
     const graphGrads = new Map<string, HostTensor>();
     for (const [input, out] of grads) graphGrads.set(input, await this.backend.read(outs[out]));
+    const scalar = async (name: string) => (await this.backend.read(outs[name])).data[0];
     return {
-      loss: (await this.backend.read(outs[LOSS_OUTPUT])).data[0],
+      ...(partNames.length > 0 ? { parts: { lm: await scalar(LM_LOSS_OUTPUT), routing: await scalar(ROUTING_LOSS_OUTPUT) } } : {}),
+      loss: await scalar(LOSS_OUTPUT),
       grads: this.parameters.gradients(graphGrads),
       scalings: (await this.backend.read(outs.scalings)) as HostTensor<'f32'>,
       logits: (await this.backend.read(outs.logits)) as HostTensor<'f32'>,
@@ -119,6 +135,7 @@ export class XLoraTrainer {
       input_ids: batch.inputIds, attention_mask: batch.attentionMask, position_ids: arangePositions(b, seq),
       [LABELS_INPUT]: batch.labels, ...this.parameters.feeds(),
     };
+    if (this.supervisesRouting) feeds[ROUTING_INPUT] = checkRoutingLabels(batch, this.parts.experts.length, 'training batch');
     for (const v of graph.inputs) {
       if (v.name === DROPOUT_SEED_INPUT) feeds[v.name] = i32([1], [seed | 0]);
       else if (!(v.name in feeds) && v.shape.includes('past')) {
