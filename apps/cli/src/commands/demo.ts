@@ -16,6 +16,11 @@ const DEMO_DIRS = [
   fileURLToPath(new URL('../../../../models/xlora-demo/', import.meta.url)),
 ];
 export const DEMO_DIR = DEMO_DIRS.find((d) => existsSync(`${d}base/config.json`)) ?? DEMO_DIRS[0];
+/**
+ * The demo's classifier: retrained with `xlora train` (models/xlora-demo/xlora-retrained/README.md), better than PEFT's
+ * on the held-out split and cleaner in its routing; PEFT's own checkpoint stays in xlora/ (the goldens are its outputs).
+ */
+export const DEMO_CLASSIFIER = 'xlora-retrained';
 export const DEMO_PROMPT = 'The function below adds two numbers.\ndef add(a, b):\n    return a + b\n# 12+30=';
 
 export interface DemoArgs {
@@ -36,7 +41,7 @@ export async function demoCommand(args: DemoArgs): Promise<void> {
   }
   const backend = await startBackend(args.backend);
   try {
-    const model = await loadFromArgs({ model: `${DEMO_DIR}base`, xlora: `${DEMO_DIR}xlora`, adapterRoot: DEMO_DIR, dtype: args.dtype }, backend);
+    const model = await loadFromArgs({ model: `${DEMO_DIR}base`, xlora: `${DEMO_DIR}${DEMO_CLASSIFIER}`, adapterRoot: DEMO_DIR, dtype: args.dtype }, backend);
     const tok = model.parts.tokenizer!;
     const names = expertNames(model.parts.xloraConfig.adapters);
     const promptIds = tok.encode(args.prompt);
