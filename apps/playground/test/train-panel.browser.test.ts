@@ -2,17 +2,18 @@
  * The train panel in a real browser: builds the site, drives Debian's Chromium, loads the bundled demo on the CPU
  * backend, trains the classifier a few steps on a pasted paragraph, then checks the downloaded checkpoint in Node
  * with @xlora/model: it loads, its classifier differs from the demo's, and its eval-mode loss on the same windows
- * (computed here, independently of the page) is lower than the demo classifier's.
+ * (computed here, independently of the page) is lower than the demo classifier's. And trains on WebGPU in the page:
+ * its losses equal the same steps on the cpu backend in Node.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCpuBackend } from '@xlora/backend-cpu';
 import { i32 } from '@xlora/core';
-import { loadXLoraModel, nodeFileSource, XLoraTrainer, type XLoraModel } from '@xlora/model';
+import { AdamW, ADAMW_DEFAULTS, loadXLoraModel, nodeFileSource, warmupCosineLr, XLoraTrainer, type XLoraModel } from '@xlora/model';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { textWindows } from '../src/worker/training-windows.js';
+import { textWindows, windowBatch } from '../src/worker/training-windows.js';
 import { APP_DIR, buildSite } from './build-site.js';
 import { serveStatic, type StaticServer } from './static-server.js';
 
@@ -54,7 +55,7 @@ if (!HAVE_CHROMIUM && IN_CI) {
       server = await serveStatic(dist, {});
       browser = await chromium.launch({
         executablePath: CHROMIUM,
-        args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        args: ['--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
           '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
       });
     });
@@ -86,6 +87,59 @@ if (!HAVE_CHROMIUM && IN_CI) {
         backend.dispose();
       }
     }
+
+    it('trains on WebGPU (SwiftShader here): the page\'s losses are the same steps computed on the cpu backend in Node', async (ctx) => {
+      const steps = 2, seqLen = 32, batch = 2, lr = 0.005;
+      const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${server.url}?backend=cpu`);
+      const adapter = await page.evaluate(async () => !!(await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter()));
+      if (!adapter) ctx.skip(true, 'this Chromium has no WebGPU adapter (navigator.gpu.requestAdapter() gave none)');
+      await waitState(page, 'ready');
+      await page.fill('#train-text', PARAGRAPH);
+      await page.fill('#train-steps', String(steps));
+      await page.fill('#train-seq', String(seqLen));
+      await page.fill('#train-batch', String(batch));
+      await page.fill('#train-lr', String(lr));
+      await page.fill('#train-warmup', '0');
+      await page.selectOption('#train-backend', 'webgpu');
+      await page.click('#train-button');
+      await waitState(page, 'training', 10_000);
+      await waitState(page, 'ready', 400_000);
+      expect(await page.isHidden('#error-box'), (await page.textContent('#error-box')) ?? '').toBe(true);
+      expect(await page.textContent('#train-status')).toMatch(new RegExp(`^done: ${steps} steps in `));
+      const losses = JSON.parse((await page.getAttribute('#loss-plot', 'data-losses'))!) as number[];
+      expect(errors).toEqual([]);
+      await context.close();
+
+      // the same steps in Node on the cpu backend: the page's windows, AdamW defaults, seeds 0, 1, clip 1
+      const backend = await createCpuBackend();
+      const model = await loadXLoraModel({
+        source: nodeFileSource('/'), baseDir: join(MODEL_DIR, 'base'), xloraDir: join(MODEL_DIR, 'xlora'), adapterRoot: MODEL_DIR, backend, onNotice: () => {},
+      });
+      const trainer = await XLoraTrainer.create(model.parts, backend, { trainableAdapters: false });
+      try {
+        const windows = textWindows(model.parts.tokenizer!.encode(PARAGRAPH), seqLen, model.parts.padTokenId ?? 0);
+        const optimizer = new AdamW(ADAMW_DEFAULTS);
+        const lrAt = warmupCosineLr(lr, 0, steps);
+        const want: number[] = [];
+        for (let step = 0; step < steps; step++) {
+          const w = windowBatch(windows, step * batch, batch);
+          const shape = [w.rows, w.seqLen];
+          const b = { inputIds: i32(shape, w.inputIds), attentionMask: i32(shape, w.attentionMask), labels: i32(shape, w.labels) };
+          want.push((await trainer.step(optimizer, lrAt(step), b, { seed: step, maxGradNorm: 1 })).loss);
+        }
+        console.log(`train panel on webgpu: losses ${losses.map((l) => l.toFixed(6)).join(' ')}; cpu in Node ${want.map((l) => l.toFixed(6)).join(' ')}`);
+        expect(losses).toHaveLength(steps);
+        for (let i = 0; i < steps; i++) expect(Math.abs(losses[i] - want[i]), `step ${i + 1}`).toBeLessThan(1e-4);
+      } finally {
+        trainer.dispose();
+        model.dispose();
+        backend.dispose();
+      }
+    }, 500_000);
 
     it('stops a running training with Stop training and still offers the checkpoint of the steps done', async () => {
       const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, acceptDownloads: true });

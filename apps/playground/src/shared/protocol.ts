@@ -40,8 +40,9 @@ export type Request =
   | { type: 'train'; id: number; text: string; options: TrainOptions }
   | { type: 'stop-train' };
 
-/** Backends that can train (gradient kernels): cpu today; 'webgpu' joins when backend-webgpu has them. */
-export type TrainBackendChoice = 'cpu';
+/** Backends that can train (gradient kernels): cpu and webgpu (ONNX Runtime is inference only). */
+export const TRAIN_BACKENDS = ['cpu', 'webgpu'] as const;
+export type TrainBackendChoice = (typeof TRAIN_BACKENDS)[number];
 
 /** The train panel's settings: AdamW with linear warm-up + cosine decay, the loaded checkpoint's classifier only. */
 export interface TrainOptions {

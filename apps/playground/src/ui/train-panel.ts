@@ -1,4 +1,4 @@
-import type { ScalingsRows, TrainOptions } from '../shared/protocol.js';
+import { TRAIN_BACKENDS, type ScalingsRows, type TrainBackendChoice, type TrainOptions } from '../shared/protocol.js';
 import { saveBlob } from '../lib/download.js';
 import { byId } from './dom.js';
 import { heatmapSvg } from './heatmap-svg.js';
@@ -49,8 +49,9 @@ export class TrainPanel {
 
   options(): TrainOptions {
     const num = (id: string) => Number(byId<HTMLInputElement>(id).value);
+    const backend = byId<HTMLSelectElement>('train-backend').value as TrainBackendChoice;
     return {
-      backend: 'cpu', // the only backend with gradient kernels today (see train-classifier.ts)
+      backend: TRAIN_BACKENDS.includes(backend) ? backend : 'cpu',
       steps: num('train-steps'), lr: num('train-lr'), seqLen: num('train-seq'), batchSize: num('train-batch'),
       warmupSteps: num('train-warmup'), maxGradNorm: 1, seed: 0,
     };

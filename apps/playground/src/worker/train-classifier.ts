@@ -8,7 +8,7 @@ import { i32, InputError, type HostTensor, type TrainingBackend } from '@xlora/c
 import {
   AdamW, ADAMW_DEFAULTS, PEFT_CLASSIFIER_PREFIX, trainedCheckpointFiles, warmupCosineLr, XLoraModel, XLoraTrainer, type TrainingBatch,
 } from '@xlora/model';
-import type { Response, ScalingsRows, TrainBackendChoice, TrainOptions } from '../shared/protocol.js';
+import { TRAIN_BACKENDS, type Response, type ScalingsRows, type TrainBackendChoice, type TrainOptions } from '../shared/protocol.js';
 import { textWindows, windowBatch, type TokenWindows } from './training-windows.js';
 
 type Post = (msg: Response, transfer?: Transferable[]) => void;
@@ -22,15 +22,17 @@ const HEATMAP_TOKENS = 96;
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
- * The backend training runs on. Only cpu has gradient kernels today (plain TypeScript: runs in any worker); when
- * backend-webgpu gains them, add 'webgpu' to TrainBackendChoice and a case here — nothing else changes.
+ * The backend training runs on: cpu (plain TypeScript + WebAssembly SIMD, any worker) or webgpu (WGSL gradient
+ * kernels).
  */
 async function startTrainBackend(choice: TrainBackendChoice): Promise<TrainingBackend> {
   switch (choice) {
     case 'cpu':
       return (await import('@xlora/backend-cpu')).createCpuBackend();
+    case 'webgpu':
+      return (await import('@xlora/backend-webgpu')).createWebGpuBackend();
   }
-  throw new InputError(`training backend "${String(choice)}": only "cpu" has gradient kernels so far`);
+  throw new InputError(`training backend "${String(choice)}": expected one of ${TRAIN_BACKENDS.join(', ')}`);
 }
 
 function checkOptions(o: TrainOptions): void {
