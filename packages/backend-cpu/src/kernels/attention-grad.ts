@@ -1,5 +1,6 @@
 import { f32, type AttentionAttrs, type HostTensor } from '@xlora/core';
 import { attentionProbabilities, gatherHeads, queryBlocks, scatterHeads } from './attention-probabilities.js';
+import { appendToCache } from './attention.js';
 import { matmul } from './matmul.js';
 import { matmulNN } from './matmul-nn.js';
 import { matmulTN } from './matmul-tn.js';
@@ -23,10 +24,12 @@ export function attentionGrad(
   const kvDim = numKvHeads * hd;
   const qd = q.data as Float32Array, gd = dOut.data as Float32Array;
   const dq = f32(q.shape), dk = f32(k.shape), dv = f32(v.shape);
+  const presentK = appendToCache(pastK, k, numKvHeads, hd), presentV = appendToCache(pastV, v, numKvHeads, hd); // [B, nKv, T, hd]
   for (let b = 0; b < batch; b++) {
     for (let kvh = 0; kvh < numKvHeads; kvh++) {
-      const keys = cacheRows(pastK, k, b, kvh, past, seq, numKvHeads, hd); // [T, hd]
-      const values = cacheRows(pastV, v, b, kvh, past, seq, numKvHeads, hd); // [T, hd]
+      const at = (b * numKvHeads + kvh) * total * hd;
+      const keys = f32([total, hd], presentK.data.subarray(at, at + total * hd)); // [T, hd]
+      const values = f32([total, hd], presentV.data.subarray(at, at + total * hd)); // [T, hd]
       const dKeys = new Float32Array(total * hd), dValues = new Float32Array(total * hd);
       for (const [s0, s1] of queryBlocks(seq, group, total)) {
         const blk = { b, kvh, s0, s1 };
@@ -54,19 +57,6 @@ export function attentionGrad(
     }
   }
   return [dq, dk, dv];
-}
-
-/** Keys (or values) [T, hd] of batch b, kv head h: the past cache [B,nKv,P,hd] then the new [B,S,nKv·hd]. */
-function cacheRows(pastC: HostTensor, fresh: HostTensor, b: number, h: number, past: number, seq: number, numKvHeads: number, hd: number): HostTensor<'f32'> {
-  const out = f32([past + seq, hd]);
-  const from = (b * numKvHeads + h) * past * hd;
-  out.data.set((pastC.data as Float32Array).subarray(from, from + past * hd), 0);
-  const fd = fresh.data as Float32Array;
-  for (let s = 0; s < seq; s++) {
-    const at = ((b * seq + s) * numKvHeads + h) * hd;
-    out.data.set(fd.subarray(at, at + hd), (past + s) * hd);
-  }
-  return out;
 }
 
 function addInto(acc: Float32Array, x: Float32Array): void {

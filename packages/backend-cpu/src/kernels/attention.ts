@@ -2,7 +2,7 @@ import { f32, type AttentionAttrs, type HostTensor } from '@xlora/core';
 import { attentionProbabilities, gatherHeads, queryBlocks, scatterHeads } from './attention-probabilities.js';
 
 /** Appends new [B,S,nKv*hd] keys or values to a [B,nKv,P,hd] cache -> [B,nKv,P+S,hd]. */
-function appendToCache(past: HostTensor, fresh: HostTensor, numKvHeads: number, headDim: number): HostTensor<'f32'> {
+export function appendToCache(past: HostTensor, fresh: HostTensor, numKvHeads: number, headDim: number): HostTensor<'f32'> {
   const [batch, , pastLen] = past.shape;
   const seq = fresh.shape[1];
   const total = pastLen + seq;
