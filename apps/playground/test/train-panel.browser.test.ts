@@ -74,6 +74,12 @@ if (!HAVE_CHROMIUM && IN_CI) {
       return readFileSync((await file.path())!);
     };
 
+    /** The paragraph into the train panel's text, then the given settings (#train-<name>); the others keep their defaults. */
+    const fillTrainForm = async (page: Page, settings: Partial<Record<'steps' | 'seq' | 'batch' | 'lr' | 'warmup', number>>) => {
+      await page.fill('#train-text', PARAGRAPH);
+      for (const [name, value] of Object.entries(settings)) await page.fill(`#train-${name}`, String(value));
+    };
+
     /** Eval-mode loss of `model`'s classifier on the paragraph's windows (no dropout: comparable across checkpoints). */
     async function evalLoss(model: XLoraModel): Promise<number> {
       const w = textWindows(model.parts.tokenizer!.encode(PARAGRAPH), SEQ_LEN, model.parts.padTokenId ?? 0);
@@ -98,12 +104,7 @@ if (!HAVE_CHROMIUM && IN_CI) {
       const adapter = await page.evaluate(async () => !!(await (navigator as Navigator & { gpu?: GPU }).gpu?.requestAdapter()));
       if (!adapter) ctx.skip(true, 'this Chromium has no WebGPU adapter (navigator.gpu.requestAdapter() gave none)');
       await waitState(page, 'ready');
-      await page.fill('#train-text', PARAGRAPH);
-      await page.fill('#train-steps', String(steps));
-      await page.fill('#train-seq', String(seqLen));
-      await page.fill('#train-batch', String(batch));
-      await page.fill('#train-lr', String(lr));
-      await page.fill('#train-warmup', '0');
+      await fillTrainForm(page, { steps, seq: seqLen, batch, lr, warmup: 0 });
       await page.selectOption('#train-backend', 'webgpu');
       await page.click('#train-button');
       await waitState(page, 'training', 10_000);
@@ -148,9 +149,7 @@ if (!HAVE_CHROMIUM && IN_CI) {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${server.url}?backend=cpu`);
       await waitState(page, 'ready');
-      await page.fill('#train-text', PARAGRAPH);
-      await page.fill('#train-steps', '500');
-      await page.fill('#train-batch', '1');
+      await fillTrainForm(page, { steps: 500, batch: 1 });
       await page.click('#train-button');
       await page.waitForFunction(() => Number(document.querySelector('#loss-plot svg')?.getAttribute('data-points')) >= 2, undefined, { timeout: 170_000 });
       await page.click('#train-stop');
@@ -175,12 +174,7 @@ if (!HAVE_CHROMIUM && IN_CI) {
       await page.goto(`${server.url}?backend=cpu`);
       await waitState(page, 'ready');
 
-      await page.fill('#train-text', PARAGRAPH);
-      await page.fill('#train-steps', String(STEPS));
-      await page.fill('#train-seq', String(SEQ_LEN));
-      await page.fill('#train-batch', String(BATCH));
-      await page.fill('#train-lr', '0.005');
-      await page.fill('#train-warmup', '0');
+      await fillTrainForm(page, { steps: STEPS, seq: SEQ_LEN, batch: BATCH, lr: 0.005, warmup: 0 });
       await page.click('#train-button');
       await waitState(page, 'training', 10_000);
       // the curve grows while training runs
